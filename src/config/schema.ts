@@ -1,0 +1,157 @@
+// The environment file switchover reads at boot (and the sandbox writes): named targets that
+// runbooks refer to by name. Addresses and secret references live here, never in runbooks.
+import { z } from "zod";
+import { secretRefSchema } from "./secret.js";
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-', at most 63 characters");
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, "host:port")
+  .describe("host:port");
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const saslSchema = z.strictObject({
+  mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
+  username: z.string().min(1),
+  password: secretRefSchema,
+});
+
+export const tlsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  caFile: z.string().optional(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+export const clusterSchema = z.strictObject({
+  description: z.string().optional(),
+  bootstrapServers: z.array(hostPort).min(1),
+  /** Datacenter of a single-site cluster; stretched clusters list racks per DC instead. */
+  datacenter: z.string().optional(),
+  /** Stretched clusters: which broker racks belong to which datacenter (rack = DC by default). */
+  racks: z.record(z.string(), z.array(z.string()).min(1)).optional(),
+  sasl: saslSchema.optional(),
+  tls: tlsSchema.optional(),
+  clientId: z.string().default("switchover"),
+  connectionTimeoutMs: z.number().int().positive().default(5_000),
+  requestTimeoutMs: z.number().int().positive().default(15_000),
+});
+
+export const connectSchema = z.strictObject({
+  url: httpUrl,
+  /** Cluster whose brokers hold the Connect worker's internal topics. */
+  cluster: name,
+  basicAuth: z.strictObject({ username: z.string(), password: secretRefSchema }).optional(),
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+export const replicationSchema = z.strictObject({
+  description: z.string().optional(),
+  source: name,
+  target: name,
+  /** MM2 cluster aliases; default to the cluster names. */
+  sourceAlias: z.string().optional(),
+  targetAlias: z.string().optional(),
+  /** identity: orders → orders; prefixed: orders → <sourceAlias><separator>orders. */
+  naming: z.enum(["identity", "prefixed"]),
+  separator: z.string().min(1).default("."),
+  /** Source-topic regex MM2 replicates in this flow. */
+  topics: z.string().default(".*"),
+  /** Connect worker (by name in `connect`) that runs the flow's connectors. */
+  connect: name.optional(),
+  /** Connector names of the flow on that worker. */
+  connectors: z
+    .strictObject({
+      source: z.string(),
+      checkpoint: z.string(),
+      heartbeat: z.string().optional(),
+    })
+    .optional(),
+});
+
+export const dnsZoneSchema = z.discriminatedUnion("provider", [
+  z.strictObject({
+    provider: z.literal("rfc2136"),
+    zone: z.string().min(1),
+    /** Authoritative servers: updates go to the first, verification reads all. */
+    servers: z.array(hostPort).min(1),
+    tsig: z.strictObject({
+      name: z.string().min(1),
+      algorithm: z.enum(["hmac-sha256", "hmac-sha512"]).default("hmac-sha256"),
+      /** Base64 key material (a BIND key file's `secret` value, or a key file itself). */
+      secret: secretRefSchema,
+    }),
+    timeoutMs: z.number().int().positive().default(5_000),
+  }),
+  z.strictObject({
+    provider: z.literal("route53"),
+    zone: z.string().min(1),
+    hostedZoneId: z.string().min(1),
+    region: z.string().default("us-east-1"),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }),
+]);
+
+export const consumerFleetSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("webhook"),
+    cluster: name.optional(),
+    groups: z.array(z.string().min(1)).default([]),
+    pause: z.strictObject({
+      url: httpUrl,
+      method: z.enum(["POST", "PUT", "PATCH", "DELETE"]).default("POST"),
+    }),
+    resume: z.strictObject({
+      url: httpUrl,
+      method: z.enum(["POST", "PUT", "PATCH", "DELETE"]).default("POST"),
+    }),
+    headers: z.record(z.string(), z.union([z.string(), secretRefSchema])).default({}),
+    expectStatus: z.array(z.number().int()).default([200, 202, 204]),
+    timeoutMs: z.number().int().positive().default(5_000),
+    retries: z.number().int().min(0).max(10).default(2),
+  }),
+  z.strictObject({
+    kind: z.literal("kubernetes"),
+    cluster: name.optional(),
+    groups: z.array(z.string().min(1)).default([]),
+    apiServer: httpUrl,
+    namespace: z.string().min(1),
+    workload: z.strictObject({ kind: z.enum(["Deployment", "StatefulSet"]), name: z.string().min(1) }),
+    token: secretRefSchema,
+    caFile: z.string().optional(),
+    timeoutMs: z.number().int().positive().default(10_000),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  apiVersion: z.literal("switchover/v1"),
+  kind: z.literal("Environment"),
+  clusters: z.record(name, clusterSchema).default({}),
+  connect: z.record(name, connectSchema).default({}),
+  replication: z.record(name, replicationSchema).default({}),
+  dns: z.record(name, dnsZoneSchema).default({}),
+  consumers: z.record(name, consumerFleetSchema).default({}),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, "redis:// or rediss:// URL"),
+      password: secretRefSchema.optional(),
+      prefix: z.string().default("switchover"),
+    })
+    .default({ url: "redis://127.0.0.1:6379", prefix: "switchover" }),
+  http: z
+    .strictObject({
+      /** URL prefixes that `http.request` and `notify` steps may call. */
+      allow: z.array(httpUrl).default([]),
+    })
+    .default({ allow: [] }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type ConnectConfig = z.infer<typeof connectSchema>;
+export type ReplicationConfig = z.infer<typeof replicationSchema>;
+export type DnsZoneConfig = z.infer<typeof dnsZoneSchema>;
+export type ConsumerFleetConfig = z.infer<typeof consumerFleetSchema>;

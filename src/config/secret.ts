@@ -1,0 +1,61 @@
+// Secret references: config files name where a secret lives (env var or file), never the value.
+// A resolved Secret hides its value from JSON, inspection and string conversion.
+import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
+import { z } from "zod";
+
+export const secretRefSchema = z.union([
+  z.strictObject({ env: z.string().min(1).describe("name of an environment variable holding the secret") }),
+  z.strictObject({
+    file: z.string().min(1).describe("path of a file holding the secret (trailing newline trimmed)"),
+  }),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+const REDACTED = "[redacted]";
+
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  /** The only way to read the value; call it at the point of use, never to log. */
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+}
+
+export class SecretResolutionError extends Error {
+  constructor(
+    message: string,
+    readonly ref: SecretRef,
+  ) {
+    super(message);
+    this.name = "SecretResolutionError";
+  }
+}
+
+export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Secret {
+  if ("env" in ref) {
+    const value = env[ref.env];
+    if (value === undefined || value === "") {
+      throw new SecretResolutionError(`secret environment variable ${ref.env} is not set`, ref);
+    }
+    return new Secret(value);
+  }
+  try {
+    return new Secret(readFileSync(ref.file, "utf8").replace(/\r?\n$/, ""));
+  } catch (err) {
+    const reason = err instanceof Error && "code" in err ? String(err.code) : "unreadable";
+    throw new SecretResolutionError(`secret file ${ref.file} cannot be read (${reason})`, ref);
+  }
+}

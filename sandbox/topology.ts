@@ -1,0 +1,129 @@
+// The sandbox topology in one place: every node, port, rack and name the sandbox starts, the
+// environment file it writes, and the checks on docker-compose.yml all read from here.
+export const KAFKA_VERSION = "4.3.0";
+export const HOST = "127.0.0.1";
+
+export type Datacenter = "dc1" | "dc2" | "dc3";
+
+export interface KafkaNode {
+  /** Component name used by `sandbox stop|start|logs`. */
+  id: string;
+  cluster: "dc1" | "dc2" | "stretch";
+  nodeId: number;
+  roles: ("broker" | "controller")[];
+  datacenter: Datacenter;
+  brokerPort?: number;
+  controllerPort?: number;
+}
+
+export const kafkaNodes: KafkaNode[] = [
+  // Replicated pair: one single-node KRaft cluster per datacenter.
+  {
+    id: "dc1-kafka",
+    cluster: "dc1",
+    nodeId: 1,
+    roles: ["broker", "controller"],
+    datacenter: "dc1",
+    brokerPort: 19092,
+    controllerPort: 19093,
+  },
+  {
+    id: "dc2-kafka",
+    cluster: "dc2",
+    nodeId: 1,
+    roles: ["broker", "controller"],
+    datacenter: "dc2",
+    brokerPort: 29092,
+    controllerPort: 29093,
+  },
+  // Stretched cluster: two brokers per DC, controllers in dc1, dc2 and a tie-breaker in dc3 ("2.5 DC"),
+  // so losing every dc1 node leaves two of three voters.
+  {
+    id: "stretch-1",
+    cluster: "stretch",
+    nodeId: 1,
+    roles: ["broker", "controller"],
+    datacenter: "dc1",
+    brokerPort: 31092,
+    controllerPort: 31093,
+  },
+  { id: "stretch-2", cluster: "stretch", nodeId: 2, roles: ["broker"], datacenter: "dc1", brokerPort: 32092 },
+  {
+    id: "stretch-3",
+    cluster: "stretch",
+    nodeId: 3,
+    roles: ["broker", "controller"],
+    datacenter: "dc2",
+    brokerPort: 33092,
+    controllerPort: 33093,
+  },
+  { id: "stretch-4", cluster: "stretch", nodeId: 4, roles: ["broker"], datacenter: "dc2", brokerPort: 34092 },
+  {
+    id: "stretch-5",
+    cluster: "stretch",
+    nodeId: 5,
+    roles: ["controller"],
+    datacenter: "dc3",
+    controllerPort: 35093,
+  },
+];
+
+/** Kafka Connect worker in dc2 running the MirrorMaker 2 connectors (dc1 → dc2). */
+export const connectWorker = {
+  id: "dc2-connect",
+  datacenter: "dc2" as Datacenter,
+  cluster: "dc2",
+  restPort: 28083,
+};
+
+/**
+ * Two MM2 flows run side by side on the worker so both naming schemes are live at once:
+ * identity (orders → orders) for `orders.*`, prefixed (payments → dc1.payments) for `payments.*`.
+ */
+export const mm2Flows = [
+  {
+    id: "dc1-to-dc2",
+    naming: "identity" as const,
+    topics: "orders.*",
+    policyClass: "org.apache.kafka.connect.mirror.IdentityReplicationPolicy",
+    connectors: {
+      source: "mm2-identity-source",
+      checkpoint: "mm2-identity-checkpoint",
+      heartbeat: "mm2-heartbeat",
+    },
+  },
+  {
+    id: "dc1-to-dc2-prefixed",
+    naming: "prefixed" as const,
+    topics: "payments.*",
+    policyClass: "org.apache.kafka.connect.mirror.DefaultReplicationPolicy",
+    connectors: { source: "mm2-prefixed-source", checkpoint: "mm2-prefixed-checkpoint" },
+  },
+];
+
+/** Stretched-cluster demo topics: RF 4 (two per DC), min.insync.replicas 3 > replicas per DC. */
+export const stretchTopics = [
+  { name: "stretch-orders", partitions: 6, replicationFactor: 4, configs: { "min.insync.replicas": "3" } },
+  {
+    name: "stretch-payments",
+    partitions: 3,
+    replicationFactor: 4,
+    configs: { "min.insync.replicas": "3", "retention.ms": "86400000" },
+  },
+];
+
+export const dns = {
+  id: "bind",
+  port: 15353,
+  zone: "dr.test",
+  keyName: "switchover-key",
+  /** The name clients bootstrap from; the sandbox points it at dc1. */
+  record: "kafka-primary.dr.test",
+  initialTarget: "dc1-kafka.dr.test",
+  ttl: 30,
+};
+
+export const redis = { id: "redis", port: 16379 };
+
+export const components = ["kafka", "connect", "bind", "redis"] as const;
+export type ComponentGroup = (typeof components)[number];

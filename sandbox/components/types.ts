@@ -36,3 +36,13 @@ export class SandboxError extends Error {
     return parts.join(" — ");
   }
 }
+
+/** A startable part of the sandbox. `start` is idempotent and resolves only once the part is ready. */
+export interface Component {
+  id: string;
+  /** TCP/UDP ports on 127.0.0.1 the component binds (checked for conflicts before starting). */
+  ports: number[];
+  start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<ComponentStatus>;
+  stop(paths: SandboxPaths): Promise<void>;
+  status(paths: SandboxPaths): Promise<ComponentStatus>;
+}

@@ -1,0 +1,260 @@
+// `npm run sandbox -- <command>`: start, inspect and break the local DR topology.
+//   up [component…] [--timeout S]   start (idempotent) and wait for readiness; default: everything
+//   down [--purge]                   stop everything (purge: also delete data, keep the jar cache)
+//   status                           JSON: every component's endpoints, pid, health, RSS
+//   stop <target…> / start <target…> lose / regain a node or a datacenter (stop is SIGKILL)
+//   logs <component> [-n N] [-f]     the component's log
+//   env                              path of the environment file switchover reads
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bindComponent } from "./components/bind.js";
+import { connectComponent } from "./components/connect.js";
+import { kafkaNodeComponent, killKafkaNode } from "./components/kafka.js";
+import { redisComponent } from "./components/redis.js";
+import { SandboxError } from "./components/types.js";
+import type { Component, ComponentStatus, SandboxPaths } from "./components/types.js";
+import { writeEnvironment } from "./environment.js";
+import { ensureKafkaJars, findJava } from "./lib/jars.js";
+import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
+import { killProcess } from "./lib/process.js";
+import { seedReplicated, seedStretch } from "./seed.js";
+import { connectWorker, kafkaNodes } from "./topology.js";
+
+const kafka = new Map(kafkaNodes.map((n) => [n.id, kafkaNodeComponent(n)]));
+const all: Component[] = [...kafka.values(), connectComponent, bindComponent, redisComponent];
+const byId = new Map(all.map((c) => [c.id, c]));
+
+/** Names `up` accepts besides component ids. */
+const groups: Record<string, string[]> = {
+  kafka: kafkaNodes.map((n) => n.id),
+  replicated: ["dc1-kafka", "dc2-kafka", connectWorker.id],
+  stretch: kafkaNodes.filter((n) => n.cluster === "stretch").map((n) => n.id),
+  connect: [connectWorker.id],
+  mm2: ["dc1-kafka", "dc2-kafka", connectWorker.id],
+  dns: [bindComponent.id],
+};
+
+/** Targets `stop`/`start` accept: a component, a datacenter, or <cluster>/<datacenter>. */
+function resolveTargets(names: string[]): string[] {
+  const out = new Set<string>();
+  for (const name of names) {
+    if (byId.has(name)) {
+      out.add(name);
+      continue;
+    }
+    const [cluster, dc] = name.includes("/") ? name.split("/") : [undefined, name];
+    const nodes = kafkaNodes.filter(
+      (n) => n.datacenter === dc && (cluster === undefined || n.cluster === cluster),
+    );
+    if (nodes.length === 0) throw unknownTarget(name);
+    nodes.forEach((n) => out.add(n.id));
+    if (cluster === undefined && dc === connectWorker.datacenter) out.add(connectWorker.id);
+  }
+  return [...out];
+}
+
+function resolveComponents(names: string[]): string[] {
+  if (names.length === 0) return all.map((c) => c.id);
+  const out = new Set<string>();
+  for (const name of names) {
+    const members = groups[name] ?? (byId.has(name) ? [name] : undefined);
+    if (!members) throw unknownTarget(name);
+    members.forEach((m) => out.add(m));
+  }
+  // Connect needs both sides of the replicated pair.
+  if (out.has(connectWorker.id)) ["dc1-kafka", "dc2-kafka"].forEach((m) => out.add(m));
+  return all.map((c) => c.id).filter((id) => out.has(id));
+}
+
+function unknownTarget(name: string): SandboxError {
+  const valid = [...Object.keys(groups), ...byId.keys(), "dc1", "dc2", "dc3", "stretch/dc1", "stretch/dc2"];
+  return new SandboxError("sandbox", `unknown component "${name}"`, `use one of: ${valid.join(", ")}`);
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+async function statusAll(paths: SandboxPaths): Promise<ComponentStatus[]> {
+  return Promise.all(all.map((c) => c.status(paths)));
+}
+
+async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Promise<void> {
+  const ids = resolveComponents(names);
+  const started = Date.now();
+  findJava();
+  ensureKafkaJars(paths);
+  const before = new Map((await statusAll(paths)).map((s) => [s.id, s.pid !== undefined]));
+  const opts = { timeoutMs };
+  try {
+    // Kafka nodes, DNS and Redis start together (the stretched cluster's quorum needs its voters
+    // at once); seed data next; Connect last, since MM2 needs both clusters and the topics.
+    const first = ids.filter((id) => id !== connectWorker.id);
+    await Promise.all(
+      first.map(async (id) => {
+        const s = await byId.get(id)!.start(paths, opts);
+        say(
+          `ready  ${id.padEnd(12)} ${s.endpoints.join(" ")}  (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
+      }),
+    );
+    if (ids.includes("dc1-kafka")) await seedReplicated();
+    if (ids.includes("stretch-1")) await seedStretch();
+    if (ids.includes(connectWorker.id)) {
+      const s = await connectComponent.start(paths, opts);
+      say(
+        `ready  ${connectWorker.id.padEnd(12)} ${s.endpoints.join(" ")}  ${s.detail ?? ""}  (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      );
+    }
+  } catch (err) {
+    // Leave nothing half-started: stop what this invocation started.
+    await Promise.all(
+      ids
+        .filter((id) => !before.get(id))
+        .map((id) =>
+          byId
+            .get(id)!
+            .stop(paths)
+            .catch(() => undefined),
+        ),
+    );
+    throw err;
+  }
+  const env = writeEnvironment(paths);
+  const statuses = await statusAll(paths);
+  const rss = statuses.reduce((sum, s) => sum + (s.rssBytes ?? 0), 0);
+  const seconds = (Date.now() - started) / 1000;
+  writeFileSync(
+    join(paths.state, "last-up.json"),
+    JSON.stringify({ at: new Date().toISOString(), seconds, components: ids }),
+  );
+  say(`all ready in ${seconds.toFixed(1)} s; total RSS ${mib(rss)}; environment: ${env}`);
+}
+
+async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
+  await connectComponent.stop(paths);
+  await Promise.all(all.filter((c) => c !== connectComponent).map((c) => c.stop(paths)));
+  if (purge) {
+    for (const dir of ["kafka", "connect", "bind", "redis", "run", "logs"])
+      rmSync(join(paths.state, dir), { recursive: true, force: true });
+    rmSync(configFile(paths), { force: true });
+  }
+  say(`stopped${purge ? " and purged (jar cache kept)" : ""}`);
+}
+
+async function stop(paths: SandboxPaths, targets: string[]): Promise<void> {
+  const ids = resolveTargets(targets);
+  await Promise.all(
+    ids.map(async (id) => {
+      const node = kafkaNodes.find((n) => n.id === id);
+      if (node) await killKafkaNode(paths, node);
+      else await killProcess(pidFile(paths, id));
+      say(`killed ${id}`);
+    }),
+  );
+}
+
+async function start(paths: SandboxPaths, targets: string[], timeoutMs: number): Promise<void> {
+  const ids = resolveTargets(targets);
+  const connectToo = ids.includes(connectWorker.id);
+  await Promise.all(
+    ids.filter((id) => id !== connectWorker.id).map((id) => byId.get(id)!.start(paths, { timeoutMs })),
+  );
+  if (connectToo) await connectComponent.start(paths, { timeoutMs });
+  ids.forEach((id) => say(`ready  ${id}`));
+}
+
+async function status(paths: SandboxPaths): Promise<void> {
+  const components = await statusAll(paths);
+  const lastUp = existsSync(join(paths.state, "last-up.json"))
+    ? (JSON.parse(readFileSync(join(paths.state, "last-up.json"), "utf8")) as unknown)
+    : null;
+  const totalRss = components.reduce((sum, s) => sum + (s.rssBytes ?? 0), 0);
+  const out = {
+    healthy: components.every((c) => c.healthy),
+    environment: existsSync(configFile(paths)) ? configFile(paths) : null,
+    totalRssBytes: totalRss,
+    totalRss: mib(totalRss),
+    lastUp,
+    components,
+  };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+function logs(paths: SandboxPaths, id: string | undefined, lines: number, follow: boolean): void {
+  if (!id || !(byId.has(id) || id === "maven")) throw unknownTarget(id ?? "");
+  const file = logFile(paths, id);
+  if (!existsSync(file))
+    throw new SandboxError(id, "has no log yet", "start it with `npm run sandbox -- up`");
+  spawn("tail", ["-n", String(lines), ...(follow ? ["-F"] : []), file], { stdio: "inherit" });
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  args.splice(i, 2);
+  return value;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = [...argv];
+  const cmd = args.shift();
+  const paths = sandboxPaths();
+  const timeoutS = Number(option(args, "--timeout") ?? 120);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+    throw new SandboxError("sandbox", "--timeout must be a positive number of seconds");
+  const timeoutMs = timeoutS * 1000;
+  switch (cmd) {
+    case "up":
+      return up(paths, args, timeoutMs);
+    case "down":
+      return down(paths, args.includes("--purge"));
+    case "status":
+      return status(paths);
+    case "stop":
+      if (args.length === 0)
+        throw new SandboxError(
+          "sandbox",
+          "stop needs a target",
+          "e.g. `stop dc1`, `stop stretch/dc1`, `stop dc2-connect`",
+        );
+      return stop(paths, args);
+    case "start":
+      if (args.length === 0) throw new SandboxError("sandbox", "start needs a target", "e.g. `start dc1`");
+      return start(paths, args, timeoutMs);
+    case "logs": {
+      const n = Number(option(args, "-n") ?? 100);
+      const follow = args.includes("-f");
+      return logs(
+        paths,
+        args.find((a) => a !== "-f"),
+        n,
+        follow,
+      );
+    }
+    case "env":
+      process.stdout.write(`${writeEnvironment(paths)}\n`);
+      return;
+    default:
+      throw new SandboxError(
+        "sandbox",
+        cmd ? `unknown command "${cmd}"` : "no command given",
+        "use one of: up, down, status, stop, start, logs, env",
+      );
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof SandboxError) {
+    process.stderr.write(`sandbox: ${err.line()}\n`);
+  } else {
+    process.stderr.write(
+      `sandbox: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,112 @@
+// A Redis with AOF persistence on its own port (the machine's default Redis keeps nothing), for
+// tests and runs that must survive a Redis restart.
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { logFile, pidFile } from "../lib/paths.js";
+import {
+  isAlive,
+  readPid,
+  rssBytes,
+  spawnDetached,
+  stopProcess,
+  tail,
+  tcpPortInUse,
+  waitFor,
+} from "../lib/process.js";
+import { HOST, redis } from "../topology.js";
+import { SandboxError } from "./types.js";
+import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
+
+async function ping(): Promise<boolean> {
+  const client = new Redis({
+    host: HOST,
+    port: redis.port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === "PONG";
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function status(paths: SandboxPaths): Promise<ComponentStatus> {
+  const pid = readPid(pidFile(paths, redis.id));
+  const alive = isAlive(pid);
+  return {
+    id: redis.id,
+    healthy: alive && (await ping().catch(() => false)),
+    pid: alive ? pid : undefined,
+    endpoints: [`redis://${HOST}:${redis.port}`],
+    rssBytes: rssBytes(pid),
+    log: logFile(paths, redis.id),
+    detail: "appendonly yes, appendfsync everysec",
+  };
+}
+
+export const redisComponent: Component = {
+  id: redis.id,
+  ports: [redis.port],
+  status,
+  async start(paths, { timeoutMs }) {
+    const pids = pidFile(paths, redis.id);
+    const log = logFile(paths, redis.id);
+    if (!isAlive(readPid(pids))) {
+      if (spawnSync("redis-server", ["--version"]).error) {
+        throw new SandboxError(redis.id, "redis-server is not installed", "apt-get install redis-server");
+      }
+      if (await tcpPortInUse(redis.port)) {
+        throw new SandboxError(
+          redis.id,
+          `port ${redis.port} is already in use by another process`,
+          `free port ${redis.port} or stop what holds it`,
+        );
+      }
+      const dir = join(paths.state, "redis");
+      mkdirSync(dir, { recursive: true });
+      spawnDetached({
+        command: "redis-server",
+        args: [
+          "--bind",
+          HOST,
+          "--port",
+          String(redis.port),
+          "--dir",
+          dir,
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "everysec",
+          "--save",
+          "",
+          "--maxmemory-policy",
+          "noeviction",
+          "--daemonize",
+          "no",
+        ],
+        log,
+        pidFile: pids,
+      });
+    }
+    if (!(await waitFor(ping, timeoutMs, 100, () => isAlive(readPid(pids))))) {
+      await stopProcess(pids, 2_000);
+      throw new SandboxError(
+        redis.id,
+        `did not answer PING on ${HOST}:${redis.port}: ${tail(log, 1)}`,
+        "read the log",
+        log,
+      );
+    }
+    return status(paths);
+  },
+  async stop(paths) {
+    await stopProcess(pidFile(paths, redis.id), 10_000);
+  },
+};

@@ -1,0 +1,85 @@
+// Renders the environment file switchover reads (src/config/schema.ts) from the sandbox topology.
+// Secrets are referenced by file, never written inline.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { configSchema } from "../src/config/schema.js";
+import type { Config } from "../src/config/schema.js";
+import type { SandboxPaths } from "./components/types.js";
+import { configFile } from "./lib/paths.js";
+import { connectWorker, dns, HOST, kafkaNodes, mm2Flows, redis } from "./topology.js";
+
+function bootstrap(cluster: string): string[] {
+  return kafkaNodes
+    .filter((n) => n.cluster === cluster && n.brokerPort)
+    .map((n) => `${HOST}:${n.brokerPort}`);
+}
+
+export function sandboxEnvironment(paths: SandboxPaths): Config {
+  const doc = {
+    apiVersion: "switchover/v1",
+    kind: "Environment",
+    clusters: {
+      dc1: {
+        description: "replicated pair, primary (dc1)",
+        bootstrapServers: bootstrap("dc1"),
+        datacenter: "dc1",
+      },
+      dc2: {
+        description: "replicated pair, standby (dc2)",
+        bootstrapServers: bootstrap("dc2"),
+        datacenter: "dc2",
+      },
+      stretch: {
+        description: "stretched cluster: brokers in dc1 and dc2, tie-breaker controller in dc3",
+        bootstrapServers: bootstrap("stretch"),
+        racks: { dc1: ["dc1"], dc2: ["dc2"] },
+      },
+    },
+    connect: {
+      [connectWorker.id]: { url: `http://${HOST}:${connectWorker.restPort}`, cluster: connectWorker.cluster },
+    },
+    replication: Object.fromEntries(
+      mm2Flows.map((flow) => [
+        flow.id,
+        {
+          source: "dc1",
+          target: "dc2",
+          naming: flow.naming,
+          topics: flow.topics,
+          connect: connectWorker.id,
+          connectors: flow.connectors,
+        },
+      ]),
+    ),
+    dns: {
+      sandbox: {
+        provider: "rfc2136",
+        zone: dns.zone,
+        servers: [`${HOST}:${dns.port}`],
+        tsig: {
+          name: dns.keyName,
+          algorithm: "hmac-sha256",
+          secret: { file: join(paths.state, "bind", "tsig.secret") },
+        },
+      },
+    },
+    consumers: {},
+    redis: { url: `redis://${HOST}:${redis.port}`, prefix: "switchover" },
+    http: { allow: [] },
+  };
+  return configSchema.parse(doc);
+}
+
+export function writeEnvironment(paths: SandboxPaths): string {
+  mkdirSync(paths.state, { recursive: true });
+  const file = configFile(paths);
+  const header = [
+    "# switchover environment for the local sandbox — written by `npm run sandbox -- up`.",
+    "# Format: src/config/schema.ts (apiVersion switchover/v1, kind Environment). Secrets are",
+    "# referenced ({file: …} or {env: …}), never inline.",
+    "",
+  ].join("\n");
+  writeFileSync(file, header + stringify(sandboxEnvironment(paths)));
+  return file;
+}

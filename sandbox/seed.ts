@@ -1,0 +1,47 @@
+// Demo data the sandbox guarantees after `up`: the replicated topics on dc1 (one per naming
+// scheme) and the consistency-first topics on the stretched cluster.
+import { Kafka, logLevel } from "kafkajs";
+import type { ITopicConfig } from "kafkajs";
+import { clusterBootstrap } from "./components/kafka.js";
+import { stretchTopics } from "./topology.js";
+
+export const replicatedTopics: ITopicConfig[] = [
+  { topic: "orders", numPartitions: 3, replicationFactor: 1 },
+  { topic: "payments", numPartitions: 3, replicationFactor: 1 },
+];
+
+async function ensureTopics(cluster: "dc1" | "stretch", topics: ITopicConfig[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: "switchover-sandbox",
+    brokers: clusterBootstrap(cluster),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    if (cluster === "stretch") {
+      // Creates __consumer_offsets while all four brokers are up, so that its RF-4 placement spans both DCs.
+      await admin.describeGroups(["switchover-sandbox-probe"]);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function seedReplicated(): Promise<void> {
+  await ensureTopics("dc1", replicatedTopics);
+}
+
+export async function seedStretch(): Promise<void> {
+  await ensureTopics(
+    "stretch",
+    stretchTopics.map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor: t.replicationFactor,
+      configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+    })),
+  );
+}

@@ -1,0 +1,320 @@
+// The run engine's front object: create runs (dry-run, real, pinned, revert), drive them, and the
+// human commands (approve, reject, cancel, retry, skip). No HTTP, queue or adapter inside: only ports.
+import { randomUUID } from "node:crypto";
+import { canonicalHash } from "./canonical-hash.js";
+import { ErrorCode, SwitchoverError, toSwitchoverError } from "./errors.js";
+import type { AuditEvent } from "./ports/audit-sink.js";
+import type { EngineResources } from "./resources.js";
+import { buildRevertRunbook } from "./revert.js";
+import type { RunRecord } from "./run-record.js";
+import { RunExecutor } from "./run-executor.js";
+import type { Runbook } from "./runbook/model.js";
+import { resolveParams } from "./runbook/params.js";
+import { assertRunTransition, assertStepTransition, isTerminalRun } from "./states.js";
+
+export interface CreateRunRequest {
+  runbook: Runbook;
+  params?: unknown;
+  /** Dry-run is the default: a real run says so. */
+  dryRun?: boolean;
+  /** Id of a succeeded dry-run of the same runbook and params whose plans this run must match. */
+  fromPlan?: string;
+  requestedBy?: string;
+  reason?: string;
+  id?: string;
+}
+
+export interface Actor {
+  by?: string;
+  reason?: string;
+  comment?: string;
+}
+
+export class RunEngine {
+  private readonly executor: RunExecutor;
+  /** Runs executing in this process, so cancel can abort their in-flight waits at once. */
+  private readonly inFlight = new Map<string, AbortController>();
+
+  constructor(private readonly res: EngineResources) {
+    this.executor = new RunExecutor(res);
+  }
+
+  async createRun(req: CreateRunRequest): Promise<RunRecord> {
+    const params = resolveParams(req.runbook.params, req.params);
+    const dryRun = req.dryRun ?? true;
+    const run: RunRecord = {
+      id: req.id ?? this.res.newId?.() ?? randomUUID(),
+      version: 0,
+      runbook: req.runbook,
+      params,
+      dryRun,
+      state: "queued",
+      createdAt: this.res.clock.now(),
+      steps: req.runbook.steps.map((s) => ({ id: s.id, uses: s.uses, state: "pending", attempt: 0 })),
+    };
+    if (req.requestedBy !== undefined) run.requestedBy = req.requestedBy;
+    if (req.reason !== undefined) run.reason = req.reason;
+    if (req.fromPlan !== undefined) {
+      if (dryRun)
+        throw new SwitchoverError(ErrorCode.Validation, "fromPlan pins a real run; set dryRun: false");
+      run.pin = await this.pinTo(req.fromPlan, run);
+    }
+    const created = await this.res.store.create(run);
+    await this.audit({
+      type: "run.created",
+      runId: run.id,
+      actor: req.requestedBy,
+      data: {
+        runbook: run.runbook.metadata.name,
+        dryRun,
+        params,
+        fromPlan: req.fromPlan ?? null,
+        reason: req.reason ?? null,
+      },
+    });
+    return created;
+  }
+
+  /** Builds and creates (queued) the reverse run of a finished real run, from its record. */
+  async createRevert(runId: string, opts: Actor & { dryRun?: boolean } = {}): Promise<RunRecord> {
+    const original = await this.mustGet(runId);
+    const runbook = buildRevertRunbook(original, this.res.catalog);
+    const created = await this.createRun({
+      runbook,
+      dryRun: opts.dryRun ?? true,
+      ...(opts.by !== undefined ? { requestedBy: opts.by } : {}),
+      reason: opts.reason ?? `revert of ${runId}`,
+    });
+    created.revertOf = runId;
+    return this.res.store.save(created);
+  }
+
+  /** Drives the run until it finishes or parks for approval; resumes a run interrupted by a crash. */
+  async execute(runId: string): Promise<RunRecord> {
+    if (this.inFlight.has(runId)) {
+      throw new SwitchoverError(ErrorCode.Conflict, `run ${runId} is already executing in this process`);
+    }
+    const controller = new AbortController();
+    this.inFlight.set(runId, controller);
+    try {
+      return await this.executor.execute(runId, controller.signal);
+    } finally {
+      this.inFlight.delete(runId);
+    }
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    return this.res.store.get(runId);
+  }
+
+  /** Grants the pending gate; the run goes back to running and must be executed again. */
+  async approve(runId: string, actor: Actor = {}): Promise<RunRecord> {
+    return this.update(runId, async (run) => {
+      const step = this.awaitingApproval(run);
+      assertRunTransition(run.id, run.state, "running");
+      step.approval = { ...step.approval, status: "approved", at: this.res.clock.now(), ...this.who(actor) };
+      run.state = "running";
+      return [
+        { type: "step.approval", runId, stepId: step.id, actor: actor.by, data: { status: "approved" } },
+        { type: "run.transition", runId, from: "waiting_approval", to: "running", actor: actor.by },
+      ];
+    });
+  }
+
+  async reject(runId: string, actor: Actor = {}): Promise<RunRecord> {
+    return this.update(runId, async (run) => {
+      const step = this.awaitingApproval(run);
+      const now = this.res.clock.now();
+      assertRunTransition(run.id, run.state, "failed");
+      assertStepTransition(step.id, step.state, "failed");
+      step.approval = { ...step.approval, status: "rejected", at: now, ...this.who(actor) };
+      step.state = "failed";
+      step.finishedAt = now;
+      const message = `step ${step.id} was rejected${actor.by ? ` by ${actor.by}` : ""}${actor.comment ? `: ${actor.comment}` : ""}`;
+      step.error = { code: ErrorCode.ApprovalRejected, message, retryable: false };
+      run.state = "failed";
+      run.finishedAt = now;
+      run.error = {
+        code: ErrorCode.ApprovalRejected,
+        message,
+        retryable: false,
+        details: { stepId: step.id },
+      };
+      return [
+        { type: "step.approval", runId, stepId: step.id, actor: actor.by, data: { status: "rejected" } },
+        { type: "step.transition", runId, stepId: step.id, from: "planning", to: "failed" },
+        { type: "run.transition", runId, from: "waiting_approval", to: "failed", actor: actor.by },
+      ];
+    });
+  }
+
+  /**
+   * Stops a run. Queued or parked runs end at once; an executing run is marked and its in-flight
+   * wait aborted; the executor then records it cancelled.
+   */
+  async cancel(runId: string, actor: Actor = {}): Promise<RunRecord> {
+    const updated = await this.update(runId, async (run) => {
+      if (isTerminalRun(run.state)) {
+        throw new SwitchoverError(ErrorCode.InvalidTransition, `run ${runId} is already ${run.state}`);
+      }
+      const now = this.res.clock.now();
+      run.cancelRequest = {
+        at: now,
+        ...(actor.by ? { by: actor.by } : {}),
+        ...(actor.reason ? { reason: actor.reason } : {}),
+      };
+      if (run.state === "running") return [];
+      const from = run.state;
+      assertRunTransition(run.id, from, "cancelled");
+      run.state = "cancelled";
+      run.finishedAt = now;
+      run.error = { code: ErrorCode.Cancelled, message: actor.reason ?? "run cancelled", retryable: false };
+      return [{ type: "run.transition", runId, from, to: "cancelled", actor: actor.by }];
+    });
+    this.inFlight
+      .get(runId)
+      ?.abort(new SwitchoverError(ErrorCode.Cancelled, actor.reason ?? "run cancelled"));
+    return updated;
+  }
+
+  /** Re-queues a failed run from its failed step (the world may have been fixed by hand). */
+  async retry(runId: string, actor: Actor & { reason: string }): Promise<RunRecord> {
+    return this.update(runId, async (run) => {
+      if (run.drift) {
+        throw new SwitchoverError(
+          ErrorCode.PlanDrift,
+          `run ${runId} stopped on drift; review a new dry-run instead`,
+        );
+      }
+      assertRunTransition(run.id, run.state, "queued");
+      const events: Omit<AuditEvent, "at">[] = [];
+      for (const step of run.steps) {
+        if (step.state !== "failed") continue;
+        assertStepTransition(step.id, step.state, "pending");
+        step.state = "pending";
+        delete step.error;
+        delete step.finishedAt;
+        delete step.approval;
+        events.push({
+          type: "step.transition",
+          runId,
+          stepId: step.id,
+          from: "failed",
+          to: "pending",
+          actor: actor.by,
+        });
+      }
+      run.state = "queued";
+      delete run.error;
+      delete run.finishedAt;
+      events.push({
+        type: "run.transition",
+        runId,
+        from: "failed",
+        to: "queued",
+        actor: actor.by,
+        data: { reason: actor.reason },
+      });
+      return events;
+    });
+  }
+
+  /** Marks a failed or gated step skipped (operator decision, reason required); retry then continues. */
+  async skipStep(runId: string, stepId: string, actor: Actor & { reason: string }): Promise<RunRecord> {
+    return this.update(runId, async (run) => {
+      const step = run.steps.find((s) => s.id === stepId);
+      if (!step) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} has no step ${stepId}`);
+      const from = step.state;
+      assertStepTransition(stepId, from, "skipped");
+      step.state = "skipped";
+      step.skipReason = `skipped by ${actor.by ?? "operator"}: ${actor.reason}`;
+      step.finishedAt = this.res.clock.now();
+      const events: Omit<AuditEvent, "at">[] = [
+        {
+          type: "step.transition",
+          runId,
+          stepId,
+          from,
+          to: "skipped",
+          actor: actor.by,
+          data: { reason: actor.reason },
+        },
+      ];
+      if (run.state === "waiting_approval") {
+        run.state = "running";
+        events.push({
+          type: "run.transition",
+          runId,
+          from: "waiting_approval",
+          to: "running",
+          actor: actor.by,
+        });
+      }
+      return events;
+    });
+  }
+
+  private async pinTo(planRunId: string, run: RunRecord): Promise<NonNullable<RunRecord["pin"]>> {
+    const reviewed = await this.res.store.get(planRunId);
+    const mismatch = (why: string): SwitchoverError =>
+      new SwitchoverError(ErrorCode.PinMismatch, `cannot pin to run ${planRunId}: ${why}`, {
+        details: { fromPlan: planRunId },
+      });
+    if (!reviewed) throw new SwitchoverError(ErrorCode.NotFound, `dry-run ${planRunId} not found`);
+    if (!reviewed.dryRun) throw mismatch("it is not a dry-run");
+    if (reviewed.state !== "succeeded")
+      throw mismatch(`it ${reviewed.state === "failed" ? "failed" : `is ${reviewed.state}`}`);
+    if (canonicalHash(reviewed.runbook) !== canonicalHash(run.runbook))
+      throw mismatch("the runbook changed since");
+    if (canonicalHash(reviewed.params) !== canonicalHash(run.params))
+      throw mismatch("params differ from the reviewed plan");
+    const plans: NonNullable<RunRecord["pin"]>["plans"] = {};
+    for (const s of reviewed.steps) {
+      if (s.state === "succeeded" && s.plan) plans[s.id] = { hash: s.plan.hash, changes: s.plan.changes };
+    }
+    return { runId: planRunId, plans };
+  }
+
+  private awaitingApproval(run: RunRecord): RunRecord["steps"][number] {
+    const step = run.steps.find((s) => s.approval?.status === "pending");
+    if (run.state !== "waiting_approval" || !step) {
+      throw new SwitchoverError(
+        ErrorCode.InvalidTransition,
+        `run ${run.id} is ${run.state}, not waiting for approval`,
+      );
+    }
+    return step;
+  }
+
+  private who(actor: Actor): { by?: string; comment?: string } {
+    return { ...(actor.by ? { by: actor.by } : {}), ...(actor.comment ? { comment: actor.comment } : {}) };
+  }
+
+  /** Read-modify-write with compare-and-set, retried on conflicts with the executor's own saves. */
+  private async update(
+    runId: string,
+    mutate: (run: RunRecord) => Promise<Omit<AuditEvent, "at">[]>,
+  ): Promise<RunRecord> {
+    for (let tries = 0; ; tries++) {
+      const run = await this.mustGet(runId);
+      const events = await mutate(run);
+      try {
+        const saved = await this.res.store.save(run);
+        for (const e of events) await this.audit(e);
+        return saved;
+      } catch (err) {
+        if (toSwitchoverError(err).code !== ErrorCode.Conflict || tries >= 20) throw err;
+      }
+    }
+  }
+
+  private async mustGet(runId: string): Promise<RunRecord> {
+    const run = await this.res.store.get(runId);
+    if (!run) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} not found`, { details: { runId } });
+    return run;
+  }
+
+  private async audit(event: Omit<AuditEvent, "at">): Promise<void> {
+    await this.res.audit.append({ at: this.res.clock.now(), ...event });
+  }
+}

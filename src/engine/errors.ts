@@ -1,0 +1,100 @@
+// One error model for the engine and every step: a code, whether retrying can help, the HTTP status
+// the API should answer with, structured details, and the cause. Retry decisions read `retryable` only.
+
+export const ErrorCode = {
+  Validation: "VALIDATION",
+  RunbookInvalid: "RUNBOOK_INVALID",
+  ParamsInvalid: "PARAMS_INVALID",
+  Expression: "EXPRESSION",
+  StepInputInvalid: "STEP_INPUT_INVALID",
+  UnknownStepKind: "UNKNOWN_STEP_KIND",
+  NotFound: "NOT_FOUND",
+  Conflict: "CONFLICT",
+  InvalidTransition: "INVALID_TRANSITION",
+  PlanDrift: "PLAN_DRIFT",
+  PinMismatch: "PIN_MISMATCH",
+  Timeout: "STEP_TIMEOUT",
+  Cancelled: "CANCELLED",
+  ApprovalRejected: "APPROVAL_REJECTED",
+  AssertionFailed: "ASSERTION_FAILED",
+  VerifyFailed: "VERIFY_FAILED",
+  NotRevertible: "NOT_REVERTIBLE",
+  Upstream: "UPSTREAM",
+  UpstreamUnavailable: "UPSTREAM_UNAVAILABLE",
+  Forbidden: "FORBIDDEN",
+  Internal: "INTERNAL",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface SwitchoverErrorOptions {
+  retryable?: boolean;
+  httpStatus?: number;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** Defaults per code, so a call site states only what differs from the usual meaning. */
+const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = {
+  VALIDATION: { retryable: false, httpStatus: 422 },
+  RUNBOOK_INVALID: { retryable: false, httpStatus: 422 },
+  PARAMS_INVALID: { retryable: false, httpStatus: 422 },
+  EXPRESSION: { retryable: false, httpStatus: 422 },
+  STEP_INPUT_INVALID: { retryable: false, httpStatus: 422 },
+  UNKNOWN_STEP_KIND: { retryable: false, httpStatus: 422 },
+  NOT_FOUND: { retryable: false, httpStatus: 404 },
+  CONFLICT: { retryable: false, httpStatus: 409 },
+  INVALID_TRANSITION: { retryable: false, httpStatus: 409 },
+  PLAN_DRIFT: { retryable: false, httpStatus: 409 },
+  PIN_MISMATCH: { retryable: false, httpStatus: 409 },
+  STEP_TIMEOUT: { retryable: true, httpStatus: 504 },
+  CANCELLED: { retryable: false, httpStatus: 409 },
+  APPROVAL_REJECTED: { retryable: false, httpStatus: 409 },
+  ASSERTION_FAILED: { retryable: false, httpStatus: 422 },
+  VERIFY_FAILED: { retryable: true, httpStatus: 502 },
+  NOT_REVERTIBLE: { retryable: false, httpStatus: 409 },
+  UPSTREAM: { retryable: false, httpStatus: 502 },
+  UPSTREAM_UNAVAILABLE: { retryable: true, httpStatus: 503 },
+  FORBIDDEN: { retryable: false, httpStatus: 403 },
+  INTERNAL: { retryable: false, httpStatus: 500 },
+};
+
+export class SwitchoverError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly httpStatus: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: SwitchoverErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SwitchoverError";
+    this.code = code;
+    this.retryable = options.retryable ?? DEFAULTS[code].retryable;
+    this.httpStatus = options.httpStatus ?? DEFAULTS[code].httpStatus;
+    this.details = options.details ?? {};
+  }
+}
+
+/** What a run record keeps of an error: data only, safe to serialise and show. */
+export interface ErrorRecord {
+  code: string;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Anything thrown becomes a SwitchoverError. Unknown errors are not retryable: retrying a bug
+ * hides it, and a step that knows a failure is transient says so.
+ */
+export function toSwitchoverError(err: unknown): SwitchoverError {
+  if (err instanceof SwitchoverError) return err;
+  if (err instanceof Error) return new SwitchoverError(ErrorCode.Internal, err.message, { cause: err });
+  return new SwitchoverError(ErrorCode.Internal, String(err));
+}
+
+export function toErrorRecord(err: unknown): ErrorRecord {
+  const e = toSwitchoverError(err);
+  const record: ErrorRecord = { code: e.code, message: e.message, retryable: e.retryable };
+  if (Object.keys(e.details).length > 0) record.details = e.details;
+  return record;
+}

@@ -1,0 +1,26 @@
+// The persistence port for runs. save() is compare-and-set on `version`: two workers can never both
+// advance the same run, and a cancel that lands mid-step is noticed at the next save.
+import { ErrorCode, SwitchoverError } from "../errors.js";
+import type { RunRecord } from "../run-record.js";
+
+export interface RunStore {
+  /** Stores a new run (version 1); CONFLICT if the id exists. */
+  create(run: RunRecord): Promise<RunRecord>;
+  get(id: string): Promise<RunRecord | undefined>;
+  /** Persists run if the stored version equals run.version; returns it with version + 1. */
+  save(run: RunRecord): Promise<RunRecord>;
+  /** Newest first. */
+  list(opts?: { limit?: number }): Promise<RunRecord[]>;
+}
+
+export function versionConflict(id: string, expected: number, actual: number | undefined): SwitchoverError {
+  return new SwitchoverError(
+    ErrorCode.Conflict,
+    `run ${id} changed concurrently (expected version ${expected}, found ${actual ?? "none"})`,
+    { details: { runId: id, expected, actual: actual ?? null } },
+  );
+}
+
+export function runNotFound(id: string): SwitchoverError {
+  return new SwitchoverError(ErrorCode.NotFound, `run ${id} not found`, { details: { runId: id } });
+}

@@ -1,0 +1,21 @@
+// The one bundle of ports the engine is built from; the composition root is the only place that
+// fills it with concrete adapters.
+import type { AuditSink } from "./ports/audit-sink.js";
+import type { Clock } from "./ports/clock.js";
+import type { Logger } from "./ports/logger.js";
+import type { RunStore } from "./ports/run-store.js";
+import type { AdapterMap } from "./step-contract.js";
+import type { StepCatalog } from "./step-catalog.js";
+import type { TargetCatalog } from "./target-catalog.js";
+
+export interface EngineResources {
+  store: RunStore;
+  clock: Clock;
+  audit: AuditSink;
+  logger: Logger;
+  catalog: StepCatalog;
+  targets: TargetCatalog;
+  /** Adapters steps may ask for; a step asking for one that is missing fails at its first phase. */
+  adapters: Partial<AdapterMap>;
+  newId?: () => string;
+}

@@ -1,0 +1,517 @@
+// Drives one run through its steps: plan → (approval) → apply → verify, persisting every transition
+// before acting on it, so that a process killed at any point resumes from the last persisted phase.
+import { canonicalHash } from "./canonical-hash.js";
+import { parseDurationMs } from "./duration.js";
+import { ErrorCode, SwitchoverError, toErrorRecord, toSwitchoverError } from "./errors.js";
+import { evaluateExpression, truthy } from "./expression/evaluate-expression.js";
+import { parseExpression } from "./expression/parse-expression.js";
+import { resolveTree } from "./expression/template.js";
+import type { JsonValue } from "./json.js";
+import type { AuditEvent } from "./ports/audit-sink.js";
+import { abortError } from "./ports/clock.js";
+import type { EngineResources } from "./resources.js";
+import { decideRetry, describeDecision } from "./retry.js";
+import type { RecordedPlan, RunRecord, StepRecord } from "./run-record.js";
+import type { StepSpec } from "./runbook/model.js";
+import { scopeOf } from "./scope.js";
+import { assertRunTransition, assertStepTransition, isTerminalRun, isTerminalStep } from "./states.js";
+import type { RunState, StepState } from "./states.js";
+import type { AdapterMap, AnyStep, StepContext, StepPlan } from "./step-contract.js";
+
+/** Thrown inside the executor when the run was cancelled; carries nothing, the store has the truth. */
+class RunCancelled extends Error {}
+
+type Phase = "plan" | "apply" | "verify";
+
+export class RunExecutor {
+  constructor(private readonly res: EngineResources) {}
+
+  /** Runs until the run is terminal or parked for approval. Safe to call again after a crash. */
+  async execute(runId: string, signal: AbortSignal): Promise<RunRecord> {
+    let run = await this.load(runId);
+    if (isTerminalRun(run.state) || run.state === "waiting_approval") return run;
+    try {
+      if (run.cancelRequest) throw new RunCancelled();
+      if (run.state === "queued") {
+        run = await this.transitionRun(run, "running", (r) => {
+          r.startedAt ??= this.res.clock.now();
+        });
+      }
+      for (let i = 0; i < run.steps.length; i++) {
+        if (signal.aborted) throw new RunCancelled();
+        run = await this.runStep(run, i, signal);
+        if (run.state !== "running") return run;
+      }
+      const failed = run.steps.filter((s) => s.state === "failed").map((s) => s.id);
+      return await this.transitionRun(run, "succeeded", (r) => {
+        r.finishedAt = this.res.clock.now();
+        if (failed.length > 0) {
+          r.error = {
+            code: "STEPS_FAILED_CONTINUED",
+            message: `steps ${failed.join(", ")} failed with onFailure: continue`,
+            retryable: false,
+          };
+        }
+      });
+    } catch (err) {
+      if (err instanceof RunCancelled || signal.aborted) return this.finishCancelled(runId);
+      throw err;
+    }
+  }
+
+  private async runStep(initial: RunRecord, i: number, signal: AbortSignal): Promise<RunRecord> {
+    let run = initial;
+    const spec = run.runbook.steps[i]!;
+    const def = this.res.catalog.get(spec.uses);
+    for (;;) {
+      const step = run.steps[i]!;
+      if (isTerminalStep(step.state)) return run;
+      const phase = this.phaseOf(step);
+      try {
+        if (!def) {
+          throw new SwitchoverError(ErrorCode.UnknownStepKind, `step kind "${spec.uses}" is not registered`);
+        }
+        if (step.retryAt !== undefined && step.retryAt > this.res.clock.now()) {
+          await this.res.clock.sleep(step.retryAt - this.res.clock.now(), signal);
+        }
+        switch (step.state) {
+          case "pending":
+            run = await this.start(run, i, spec);
+            break;
+          case "planning":
+            run = await this.plan(run, i, spec, def, signal);
+            if (run.state !== "running") return run;
+            break;
+          case "applying":
+            run = await this.apply(run, i, spec, def, signal);
+            break;
+          case "verifying":
+            run = await this.verify(run, i, spec, def, signal);
+            break;
+        }
+      } catch (err) {
+        if (err instanceof RunCancelled || signal.aborted) throw new RunCancelled();
+        run = await this.onStepError(await this.load(run.id), i, spec, phase, toSwitchoverError(err));
+        if (run.state !== "running") return run;
+      }
+    }
+  }
+
+  private phaseOf(step: StepRecord): Phase {
+    return step.state === "applying" ? "apply" : step.state === "verifying" ? "verify" : "plan";
+  }
+
+  /** pending → skipped (when is false) or planning. */
+  private async start(run: RunRecord, i: number, spec: StepSpec): Promise<RunRecord> {
+    if (spec.when !== undefined) {
+      const holds = truthy(evaluateExpression(parseExpression(spec.when), scopeOf(run), spec.when));
+      if (!holds) {
+        const pinned = run.pin?.plans[spec.id];
+        if (pinned && pinned.changes.length > 0) {
+          return this.drift(
+            run,
+            i,
+            { hash: "skipped", changes: [] },
+            pinned,
+            "was planned in the pinned dry-run but is now skipped",
+          );
+        }
+        return this.transitionStep(run, i, "skipped", (s) => {
+          s.skipReason = `when: ${spec.when} is false`;
+          s.finishedAt = this.res.clock.now();
+        });
+      }
+    }
+    return this.transitionStep(run, i, "planning", (s) => {
+      s.attempt += 1;
+      s.startedAt ??= this.res.clock.now();
+    });
+  }
+
+  private async plan(
+    run: RunRecord,
+    i: number,
+    spec: StepSpec,
+    def: AnyStep,
+    signal: AbortSignal,
+  ): Promise<RunRecord> {
+    const step = run.steps[i]!;
+    if (step.approval?.status === "pending") return run;
+    const input = this.resolveInput(run, spec, def);
+    const t0 = this.res.clock.now();
+    const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input));
+    const recorded: RecordedPlan = {
+      changes: plan.changes,
+      outputs: plan.outputs,
+      hash: canonicalHash(plan.changes),
+    };
+    await this.audit({
+      type: "step.planned",
+      runId: run.id,
+      stepId: spec.id,
+      data: { changes: recorded.changes, hash: recorded.hash },
+    });
+    const patch = (s: StepRecord): void => {
+      s.input = input as JsonValue;
+      s.plan = recorded;
+      s.outputs = { ...recorded.outputs };
+      s.timings = { ...s.timings, planMs: this.res.clock.now() - t0 };
+      delete s.retryAt;
+    };
+
+    if (run.dryRun) {
+      return this.transitionStep(run, i, "succeeded", (s) => {
+        patch(s);
+        s.finishedAt = this.res.clock.now();
+      });
+    }
+    const pinned = run.pin?.plans[spec.id];
+    if (run.pin && (!pinned || pinned.hash !== recorded.hash)) {
+      return this.drift(
+        run,
+        i,
+        recorded,
+        pinned ?? { hash: "skipped", changes: [] },
+        "plan differs from the pinned dry-run",
+      );
+    }
+    if (step.approval?.status === "approved" && step.plan && step.plan.hash !== recorded.hash) {
+      // The human approved a specific plan; the world moved while they were deciding.
+      return this.drift(run, i, recorded, step.plan, "plan changed while waiting for approval");
+    }
+    const needsApproval =
+      (spec.approval !== undefined || def.requiresApproval === true) && step.approval?.status !== "approved";
+    if (needsApproval) {
+      patch(step);
+      step.approval = {
+        status: "pending",
+        ...(spec.approval?.message ? { message: spec.approval.message } : {}),
+      };
+      await this.audit({
+        type: "step.approval",
+        runId: run.id,
+        stepId: spec.id,
+        data: { status: "pending" },
+      });
+      return this.transitionRun(run, "waiting_approval");
+    }
+    return this.transitionStep(run, i, "applying", (s) => {
+      patch(s);
+      s.applyStartedAt ??= this.res.clock.now();
+    });
+  }
+
+  private async apply(
+    run: RunRecord,
+    i: number,
+    spec: StepSpec,
+    def: AnyStep,
+    signal: AbortSignal,
+  ): Promise<RunRecord> {
+    const step = run.steps[i]!;
+    const plan = this.planOf(step);
+    const t0 = this.res.clock.now();
+    const before = await this.guard(spec, signal, (s) =>
+      def.apply(this.context(run, i, def, s), plan, step.input),
+    );
+    await this.audit({
+      type: "step.applied",
+      runId: run.id,
+      stepId: spec.id,
+      data: { changes: plan.changes, before: before ?? null },
+    });
+    return this.transitionStep(run, i, "verifying", (s) => {
+      // The first recorded before-state wins: a repeated apply (crash, retry) finds the world
+      // already changed and would otherwise record the new state as "before".
+      if (s.before === undefined) s.before = before ?? null;
+      s.timings = { ...s.timings, applyMs: this.res.clock.now() - t0 };
+      delete s.retryAt;
+    });
+  }
+
+  private async verify(
+    run: RunRecord,
+    i: number,
+    spec: StepSpec,
+    def: AnyStep,
+    signal: AbortSignal,
+  ): Promise<RunRecord> {
+    const step = run.steps[i]!;
+    const plan = this.planOf(step);
+    const t0 = this.res.clock.now();
+    const extra = await this.guard(spec, signal, (s) =>
+      def.verify(this.context(run, i, def, s), step.input, plan),
+    );
+    return this.transitionStep(run, i, "succeeded", (s) => {
+      if (extra) s.outputs = { ...s.outputs, ...extra };
+      s.timings = { ...s.timings, verifyMs: this.res.clock.now() - t0 };
+      s.finishedAt = this.res.clock.now();
+      delete s.retryAt;
+    });
+  }
+
+  private async onStepError(
+    run: RunRecord,
+    i: number,
+    spec: StepSpec,
+    phase: Phase,
+    error: SwitchoverError,
+  ): Promise<RunRecord> {
+    if (isTerminalStep(run.steps[i]!.state) || isTerminalRun(run.state)) return run;
+    if (run.steps[i]!.state === "pending") {
+      // A failing `when` fails the step from planning: steps never jump from pending to failed.
+      run = await this.transitionStep(run, i, "planning", (s) => {
+        s.attempt += 1;
+        s.startedAt ??= this.res.clock.now();
+      });
+    }
+    const step = run.steps[i]!;
+    const decision = decideRetry(error, step.attempt, spec.retry);
+    this.res.logger.warn(
+      { runId: run.id, stepId: spec.id, attempt: step.attempt, phase, code: error.code },
+      `step ${phase} failed: ${error.message}; ${describeDecision(decision)}`,
+    );
+    if (decision.outcome === "retry") {
+      const retryAt = this.res.clock.now() + decision.delayMs;
+      const mutate = (s: StepRecord): void => {
+        s.attempt = decision.attempt;
+        s.retryAt = retryAt;
+        s.error = toErrorRecord(error);
+      };
+      // A failed verify re-applies the same plan (apply converges); plan and apply retry in place.
+      if (step.state === "verifying") return this.transitionStep(run, i, "applying", mutate);
+      mutate(step);
+      return this.persist(run);
+    }
+    run = await this.transitionStep(run, i, "failed", (s) => {
+      s.error = toErrorRecord(error);
+      s.finishedAt = this.res.clock.now();
+      delete s.retryAt;
+    });
+    if (spec.onFailure === "continue") return run;
+    return this.transitionRun(run, "failed", (r) => {
+      r.finishedAt = this.res.clock.now();
+      r.error = { ...toErrorRecord(error), details: { ...error.details, stepId: spec.id, phase } };
+    });
+  }
+
+  private async drift(
+    run: RunRecord,
+    i: number,
+    actual: RecordedPlan | { hash: string; changes: RecordedPlan["changes"] },
+    expected: { hash: string; changes: RecordedPlan["changes"] },
+    why: string,
+  ): Promise<RunRecord> {
+    const spec = run.runbook.steps[i]!;
+    const report = {
+      stepId: spec.id,
+      pinnedRunId: run.pin?.runId ?? run.id,
+      expectedHash: expected.hash,
+      actualHash: actual.hash,
+      expected: expected.changes,
+      actual: actual.changes,
+    };
+    const error = new SwitchoverError(ErrorCode.PlanDrift, `step ${spec.id}: ${why}; nothing was applied`, {
+      details: { drift: report as unknown as JsonValue },
+    });
+    await this.audit({ type: "run.drift", runId: run.id, stepId: spec.id, data: { ...report } });
+    const target: StepState = run.steps[i]!.state === "pending" ? "skipped" : "failed";
+    run = await this.transitionStep(run, i, target, (s) => {
+      if ("outputs" in actual) s.plan = actual;
+      s.error = toErrorRecord(error);
+      s.finishedAt = this.res.clock.now();
+    });
+    return this.transitionRun(run, "failed", (r) => {
+      r.drift = report;
+      r.error = toErrorRecord(error);
+      r.finishedAt = this.res.clock.now();
+    });
+  }
+
+  private resolveInput(run: RunRecord, spec: StepSpec, def: AnyStep): unknown {
+    const raw = spec.literal ? spec.with : resolveTree(spec.with, scopeOf(run));
+    const parsed = def.input(this.res.targets).safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => ({
+        path: ["with", ...i.path].join("."),
+        message: i.message,
+      }));
+      throw new SwitchoverError(
+        ErrorCode.StepInputInvalid,
+        `step ${spec.id} input is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+        { details: { problems } },
+      );
+    }
+    return parsed.data;
+  }
+
+  private planOf(step: StepRecord): StepPlan {
+    if (!step.plan) {
+      throw new SwitchoverError(
+        ErrorCode.Internal,
+        `step ${step.id} is ${step.state} but has no recorded plan`,
+      );
+    }
+    return { changes: step.plan.changes, outputs: step.plan.outputs };
+  }
+
+  private context(run: RunRecord, i: number, def: AnyStep, signal: AbortSignal): StepContext {
+    const step = run.steps[i]!;
+    const adapters: Partial<AdapterMap> = {};
+    for (const name of def.adapters) {
+      const adapter = this.res.adapters[name];
+      if (adapter === undefined) {
+        throw new SwitchoverError(
+          ErrorCode.Internal,
+          `step kind ${def.kind} needs adapter "${String(name)}", which is not configured`,
+        );
+      }
+      (adapters as Record<string, unknown>)[name] = adapter;
+    }
+    return {
+      runId: run.id,
+      stepId: step.id,
+      attempt: step.attempt,
+      dryRun: run.dryRun,
+      logger: this.res.logger.child({ runId: run.id, stepId: step.id, attempt: step.attempt }),
+      signal,
+      clock: this.res.clock,
+      targets: this.res.targets,
+      scope: scopeOf(run),
+      adapters: adapters as AdapterMap,
+    };
+  }
+
+  /**
+   * Runs a step phase under the step's timeout and the run's cancellation. The engine stops
+   * waiting as soon as either fires, even if the step ignores its signal.
+   */
+  private async guard<T>(
+    spec: StepSpec,
+    runSignal: AbortSignal,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    if (runSignal.aborted) throw abortError(runSignal);
+    const stepCtl = new AbortController();
+    const timerCtl = new AbortController();
+    const onRunAbort = (): void => stepCtl.abort(runSignal.reason);
+    runSignal.addEventListener("abort", onRunAbort, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      stepCtl.signal.addEventListener("abort", () => reject(abortError(stepCtl.signal)), { once: true });
+    });
+    const racers: Promise<T>[] = [fn(stepCtl.signal), aborted];
+    if (spec.timeout !== undefined) {
+      const ms = parseDurationMs(spec.timeout);
+      racers.push(
+        this.res.clock.sleep(ms, timerCtl.signal).then(() => {
+          const err = new SwitchoverError(
+            ErrorCode.Timeout,
+            `step ${spec.id} timed out after ${spec.timeout}`,
+          );
+          stepCtl.abort(err);
+          throw err;
+        }),
+      );
+    }
+    try {
+      return await Promise.race(racers);
+    } finally {
+      timerCtl.abort();
+      runSignal.removeEventListener("abort", onRunAbort);
+      // Release the step's own waits once the engine has moved on.
+      if (!stepCtl.signal.aborted) stepCtl.abort(new SwitchoverError(ErrorCode.Cancelled, "phase finished"));
+    }
+  }
+
+  private async finishCancelled(runId: string): Promise<RunRecord> {
+    for (;;) {
+      const run = await this.load(runId);
+      if (isTerminalRun(run.state)) return run;
+      const now = this.res.clock.now();
+      for (const step of run.steps) {
+        if (step.state === "planning" || step.state === "applying" || step.state === "verifying") {
+          const from = step.state;
+          step.state = "failed";
+          step.error = { code: ErrorCode.Cancelled, message: "run cancelled", retryable: false };
+          step.finishedAt = now;
+          await this.audit({ type: "step.transition", runId, stepId: step.id, from, to: "failed" });
+        }
+      }
+      const from = run.state;
+      assertRunTransition(run.id, from, "cancelled");
+      run.state = "cancelled";
+      run.finishedAt = now;
+      run.error = {
+        code: ErrorCode.Cancelled,
+        message: run.cancelRequest?.reason ?? "run cancelled",
+        retryable: false,
+      };
+      try {
+        const saved = await this.res.store.save(run);
+        await this.audit({
+          type: "run.transition",
+          runId,
+          from,
+          to: "cancelled",
+          actor: run.cancelRequest?.by,
+        });
+        return saved;
+      } catch (err) {
+        if (toSwitchoverError(err).code !== ErrorCode.Conflict) throw err;
+      }
+    }
+  }
+
+  private async transitionStep(
+    run: RunRecord,
+    i: number,
+    to: StepState,
+    mutate?: (s: StepRecord) => void,
+  ): Promise<RunRecord> {
+    const step = run.steps[i]!;
+    const from = step.state;
+    assertStepTransition(step.id, from, to);
+    step.state = to;
+    mutate?.(step);
+    const saved = await this.persist(run);
+    await this.audit({ type: "step.transition", runId: run.id, stepId: step.id, from, to });
+    return saved;
+  }
+
+  private async transitionRun(
+    run: RunRecord,
+    to: RunState,
+    mutate?: (r: RunRecord) => void,
+  ): Promise<RunRecord> {
+    const from = run.state;
+    assertRunTransition(run.id, from, to);
+    run.state = to;
+    mutate?.(run);
+    const saved = await this.persist(run);
+    await this.audit({ type: "run.transition", runId: run.id, from, to });
+    return saved;
+  }
+
+  /** Save with compare-and-set; a conflict caused by a cancel request ends the run as cancelled. */
+  private async persist(run: RunRecord): Promise<RunRecord> {
+    try {
+      return await this.res.store.save(run);
+    } catch (err) {
+      if (toSwitchoverError(err).code === ErrorCode.Conflict) {
+        const fresh = await this.res.store.get(run.id);
+        if (fresh?.cancelRequest && !isTerminalRun(fresh.state)) throw new RunCancelled();
+      }
+      throw err;
+    }
+  }
+
+  private async load(runId: string): Promise<RunRecord> {
+    const run = await this.res.store.get(runId);
+    if (!run) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} not found`, { details: { runId } });
+    return run;
+  }
+
+  private async audit(event: Omit<AuditEvent, "at">): Promise<void> {
+    await this.res.audit.append({ at: this.res.clock.now(), ...event });
+  }
+}

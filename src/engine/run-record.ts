@@ -1,0 +1,76 @@
+// What a run is, as persisted: the runbook snapshot, params, mode, states, and per step the
+// resolved input, plan, before-state, outputs and timings. Everything the engine needs to resume
+// or revert is in here — nothing lives only in memory.
+import type { ErrorRecord } from "./errors.js";
+import type { JsonObject, JsonValue } from "./json.js";
+import type { ParamValue, Runbook } from "./runbook/model.js";
+import type { RunState, StepState } from "./states.js";
+import type { Change } from "./step-contract.js";
+
+export interface RecordedPlan {
+  changes: Change[];
+  outputs: JsonObject;
+  /** canonicalHash(changes): what pinning compares. */
+  hash: string;
+}
+
+export interface StepRecord {
+  id: string;
+  uses: string;
+  state: StepState;
+  /** Tries so far (plan/apply/verify), including crash-resumes. */
+  attempt: number;
+  input?: JsonValue;
+  plan?: RecordedPlan;
+  /** apply's return value: the state found before changing anything. */
+  before?: JsonValue;
+  outputs?: JsonObject;
+  approval?: {
+    status: "pending" | "approved" | "rejected";
+    message?: string;
+    by?: string;
+    at?: number;
+    comment?: string;
+  };
+  skipReason?: string;
+  error?: ErrorRecord;
+  /** Earliest time the next try may start (retry backoff), so a resumed run keeps honouring it. */
+  retryAt?: number;
+  startedAt?: number;
+  /** Set, and persisted, before apply is first called: from here the step may have changed things. */
+  applyStartedAt?: number;
+  finishedAt?: number;
+  timings?: { planMs?: number; applyMs?: number; verifyMs?: number };
+}
+
+export interface DriftReport {
+  stepId: string;
+  pinnedRunId: string;
+  expectedHash: string;
+  actualHash: string;
+  expected: Change[];
+  actual: Change[];
+}
+
+export interface RunRecord {
+  id: string;
+  /** Incremented by every save; the store refuses a save whose version is stale. */
+  version: number;
+  runbook: Runbook;
+  params: Record<string, ParamValue>;
+  dryRun: boolean;
+  state: RunState;
+  steps: StepRecord[];
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  requestedBy?: string;
+  reason?: string;
+  /** Real run pinned to a reviewed dry-run: per step, the plan that was reviewed. */
+  pin?: { runId: string; plans: Record<string, { hash: string; changes: Change[] }> };
+  /** Set on a revert run: the run it undoes. */
+  revertOf?: string;
+  cancelRequest?: { at: number; by?: string; reason?: string };
+  error?: ErrorRecord;
+  drift?: DriftReport;
+}

@@ -1,0 +1,86 @@
+// The one interface every step implements: input schema, plan (read-only), apply (converge, return
+// the before-state), verify (prove it), and optionally how to undo itself from the record.
+import type { z } from "zod";
+import type { ExpressionScope } from "./expression/evaluate-expression.js";
+import type { JsonObject, JsonValue } from "./json.js";
+import type { Clock } from "./ports/clock.js";
+import type { Logger } from "./ports/logger.js";
+import type { TargetCatalog } from "./target-catalog.js";
+
+/**
+ * Adapters a step may ask for, by name. Adapter modules add themselves by declaration merging:
+ * `declare module "…/engine/step-contract.js" { interface AdapterMap { kafka: KafkaAdmin } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AdapterMap {}
+export type AdapterName = keyof AdapterMap;
+
+/** One concrete difference between the world and the step's desired state. */
+export interface Change {
+  resource: string;
+  field: string;
+  from: JsonValue;
+  to: JsonValue;
+}
+
+export interface StepPlan {
+  changes: Change[];
+  /** Values later steps read as steps.<id>.outputs.<key>. */
+  outputs: JsonObject;
+}
+
+export interface StepContext<A extends AdapterName = AdapterName> {
+  runId: string;
+  stepId: string;
+  /** 1 on the first try; retries and crash-resumes count up. */
+  attempt: number;
+  dryRun: boolean;
+  logger: Logger;
+  /** Aborts on cancellation and on the step's timeout; pass it to every wait and request. */
+  signal: AbortSignal;
+  clock: Clock;
+  targets: TargetCatalog;
+  /** Params, earlier steps' outputs and run facts, for steps that evaluate expressions themselves. */
+  scope: ExpressionScope;
+  adapters: Pick<AdapterMap, A>;
+}
+
+/** What a revert run needs to restore a step: recorded when the step ran. */
+export interface StepRecordForRevert<I> {
+  input: I;
+  plan: StepPlan;
+  /** What apply found before changing anything (apply's return value). */
+  before: JsonValue;
+}
+
+export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName> {
+  kind: string;
+  description: string;
+  adapters: readonly A[];
+  /** The input schema; given the environment's targets so names can be checked before running. */
+  input(targets: TargetCatalog): z.ZodType<I>;
+  /** Steps that are themselves a human gate (the `approval` kind) always park before apply. */
+  requiresApproval?: boolean;
+  /** Read the world; return the concrete changes and outputs. Must not change anything. */
+  plan(ctx: StepContext<A>, input: I): Promise<StepPlan>;
+  /**
+   * Converge the world to the plan and return the state found before changing it. Called again
+   * with the same plan after a crash or a retry, so it must act only on what still differs.
+   */
+  apply(ctx: StepContext<A>, plan: StepPlan, input: I): Promise<JsonValue>;
+  /** Read the world again and throw if the change did not take. May add outputs. */
+  verify(ctx: StepContext<A>, input: I, plan: StepPlan): Promise<JsonObject | void>;
+  /**
+   * Input for a step that restores the recorded state, or undefined when nothing needs undoing.
+   * Steps without it are not revertible if they planned changes.
+   */
+  revert?(record: StepRecordForRevert<I>): { uses?: string; with: JsonObject } | undefined;
+}
+
+/** A step with its input type erased, as stored in the registry. */
+export type AnyStep = StepDefinition<unknown, AdapterName>;
+
+/** Identity helper that keeps the step's input type inside while erasing it for the registry. */
+export function defineStep<I, A extends AdapterName = never>(step: StepDefinition<I, A>): AnyStep {
+  return step;
+}

@@ -1,0 +1,30 @@
+// The environment's named targets as runbooks see them: names only, never addresses or secrets.
+// Built once from the parsed config; step input schemas check references against it.
+import type { Config } from "../config/schema.js";
+
+export interface TargetCatalog {
+  clusters: readonly string[];
+  dnsZones: readonly string[];
+  consumerFleets: readonly string[];
+  replicationFlows: readonly string[];
+  /** URL prefixes `http.request` and `notify` may call. */
+  httpAllow: readonly string[];
+}
+
+export function targetsFromConfig(config: Config): TargetCatalog {
+  return {
+    clusters: Object.keys(config.clusters),
+    dnsZones: Object.keys(config.dns),
+    consumerFleets: Object.keys(config.consumers),
+    replicationFlows: Object.keys(config.replication),
+    httpAllow: config.http.allow,
+  };
+}
+
+export const emptyTargets: TargetCatalog = {
+  clusters: [],
+  dnsZones: [],
+  consumerFleets: [],
+  replicationFlows: [],
+  httpAllow: [],
+};

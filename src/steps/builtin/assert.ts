@@ -1,0 +1,31 @@
+// `assert`: stop the run with a clear message unless a condition over params and outputs holds.
+// Evaluated at plan time, so a dry-run already shows which assertion would stop the real run.
+import { z } from "zod";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
+import { defineStep } from "../../engine/step-contract.js";
+import type { StepPlan } from "../../engine/step-contract.js";
+
+const inputSchema = () =>
+  z.strictObject({
+    /** Written as `${{ … }}`; resolved to a boolean before the step runs. */
+    that: z.boolean(),
+    message: z.string().min(1).max(2_000),
+  });
+
+export const assertStep = defineStep<z.infer<ReturnType<typeof inputSchema>>>({
+  kind: "assert",
+  description: "Fail with a message unless a condition holds",
+  adapters: [],
+  input: inputSchema,
+  async plan(_ctx, input): Promise<StepPlan> {
+    if (!input.that) {
+      throw new SwitchoverError(ErrorCode.AssertionFailed, input.message, { retryable: false });
+    }
+    return { changes: [], outputs: { held: true } };
+  },
+  async apply() {
+    return null;
+  },
+  async verify() {},
+  revert: () => undefined,
+});

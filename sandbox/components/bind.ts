@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { queryAuthoritative } from "../../src/adapters/dns/query.js";
 import { logFile, pidFile } from "../lib/paths.js";
 import {
@@ -24,7 +25,6 @@ import {
   readPid,
   rssBytes,
   spawnDetached,
-  stopProcess,
   tail,
   tcpPortInUse,
   udpPortInUse,
@@ -224,24 +224,46 @@ async function status(paths: SandboxPaths): Promise<ComponentStatus> {
   };
 }
 
+/** SIGTERM, then SIGKILL after 10 s: only this pid, never whatever the pid file says now. */
+async function killPid(pid: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  if (!isAlive(pid)) return;
+  signal("SIGTERM");
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) signal("SIGKILL");
+  while (isAlive(pid)) await sleep(50);
+}
+
 async function stopNamed(files: BindFiles): Promise<void> {
   const pid = ourPid(files);
-  if (pid === undefined) {
-    rmSync(files.pidFile, { force: true });
-    return;
-  }
-  await stopProcess(files.pidFile, 10_000);
+  if (pid !== undefined) await killPid(pid);
+  rmSync(files.pidFile, { force: true });
   // named removes its own pid file on SIGTERM, not on SIGKILL.
-  if (!isAlive(pid)) rmSync(files.namedPid, { force: true });
+  if (pid !== undefined && !isAlive(pid)) rmSync(files.namedPid, { force: true });
 }
 
 async function start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<ComponentStatus> {
   const files = bindFiles(paths);
-  mkdirSync(files.dir, { recursive: true });
   let pid = ourPid(files);
   if (pid !== undefined && (await answersSoa())) return status(paths);
   if (pid === undefined) {
     const named = requireBinary("named");
+    // Checked before writing anything, so a conflict leaves nothing half-made.
+    if ((await tcpPortInUse(dns.port)) || (await udpPortInUse(dns.port))) {
+      throw new SandboxError(
+        dns.id,
+        `port ${dns.port} on ${HOST} is already in use by another process`,
+        `stop what holds it (ss -lntup 'sport = :${dns.port}' shows it), then retry`,
+      );
+    }
+    mkdirSync(files.dir, { recursive: true });
     ensureKey(files);
     writeFileSync(files.conf, namedConf(files));
     const checkconf = findBinary("named-checkconf");
@@ -257,13 +279,6 @@ async function start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<
       }
     }
     ensureZone(files);
-    if ((await tcpPortInUse(dns.port)) || (await udpPortInUse(dns.port))) {
-      throw new SandboxError(
-        dns.id,
-        `port ${dns.port} on ${HOST} is already in use by another process`,
-        `stop what holds it (ss -lntup 'sport = :${dns.port}' shows it), then retry`,
-      );
-    }
     appendFileSync(files.log, `--- sandbox: starting named at ${new Date().toISOString()} ---\n`);
     pid = spawnDetached({
       command: named,
@@ -277,11 +292,17 @@ async function start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<
   const ready = await waitFor(answersSoa, opts.timeoutMs, 200, () => isAlive(started));
   if (!ready) {
     const exited = !isAlive(started);
+    if (exited) {
+      // A concurrent `start` may have won the port with the same config: adopt it if it answers.
+      const other = ourPid(files);
+      if (other !== undefined && other !== started && (await answersSoa())) return status(paths);
+    }
     const last = tail(files.log, 20)
       .split("\n")
       .filter((l) => /error|fail|refused|denied|address in use|not loaded/i.test(l))
       .pop();
-    await stopNamed(files);
+    await killPid(started);
+    if (readPid(files.pidFile) === started) rmSync(files.pidFile, { force: true });
     throw new SandboxError(
       dns.id,
       `named ${exited ? "exited before answering" : "did not answer"} the SOA of ${dns.zone} on ${SERVER} (UDP)` +

@@ -2,10 +2,13 @@
 // back from the server (our query, Node's resolver, dig); wrong keys and failed prerequisites change nothing.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { Resolver } from "node:dns/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindComponent, bindFiles } from "../../sandbox/components/bind.js";
+import { SandboxError } from "../../sandbox/components/types.js";
 import { dns } from "../../sandbox/topology.js";
 import { resolveSecret } from "../../src/config/secret.js";
 import { DnsError } from "../../src/adapters/dns/errors.js";
@@ -224,5 +227,37 @@ describe("RFC 2136 + TSIG against the sandbox BIND", () => {
       }),
     );
     expect(err.code).toBe("NOTAUTH");
+  });
+});
+
+describe("bind sandbox component", () => {
+  it("when running, then status reports pid, health, endpoint, RSS and log; the secret file is 0600", async () => {
+    const st = await bindComponent.status(paths);
+    expect(st).toMatchObject({ id: "bind", healthy: true, endpoints: [server] });
+    expect(st.pid).toBeGreaterThan(0);
+    expect(st.rssBytes).toBeGreaterThan(1024 * 1024);
+    expect(st.log).toBe(join(paths.state, "logs", "bind.log"));
+    expect(statSync(bindFiles(paths).secretFile).mode & 0o777).toBe(0o600);
+    // Idempotent: a second start returns the same process.
+    expect((await bindComponent.start(paths, { timeoutMs: 5_000 })).pid).toBe(st.pid);
+  });
+
+  it("when another process holds the port, then start fails with one line naming port and fix, writing no zone", async () => {
+    const state = mkdtempSync(join(tmpdir(), "switchover-bind-"));
+    try {
+      const other = { root, state, cache: join(state, "cache") };
+      const err = await bindComponent.start(other, { timeoutMs: 5_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SandboxError);
+      const line = (err as SandboxError).line();
+      expect(line).toMatch(/^bind: port 15353 on 127\.0\.0\.1 is already in use/);
+      expect(line).toContain("fix: ");
+      expect(existsSync(join(state, "bind"))).toBe(false);
+      expect((await bindComponent.status(other)).healthy).toBe(false);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,5 @@
 // BIND 9 authoritative for the sandbox zone on 127.0.0.1:15353, accepting TSIG-signed (hmac-sha256)
 // RFC 2136 updates; named runs in the foreground (-g) as a detached child the sandbox owns.
-//
-// State across restarts: like a real primary, a stop/start keeps the zone's dynamic changes (zone
-// file + journal). Before each start the zone is loaded with named-checkzone (journal applied); if
-// that fails the zone file is rewritten fresh and the journal dropped. `resetZone` does the same on
-// demand, and `sandbox down --purge` deletes .sandbox/bind so the next `up` starts from scratch.
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   appendFileSync,
@@ -147,7 +142,12 @@ function writeFreshZone(files: BindFiles, why: string): void {
   appendFileSync(files.log, `--- sandbox: zone ${dns.zone} written fresh (${why}) ---\n`);
 }
 
-/** Keeps the zone (with its journal) when named-checkzone loads it; otherwise rebuilds it. */
+/**
+ * State across restarts: like a real primary, a stop/start keeps the zone's dynamic changes (zone
+ * file + journal). Before each start the zone is loaded with named-checkzone (journal applied); if
+ * that fails, the zone file is rewritten fresh and the journal dropped. `resetZone` does the same on
+ * demand, and `sandbox down --purge` deletes .sandbox/bind so the next `up` starts from scratch.
+ */
 function ensureZone(files: BindFiles): void {
   if (!existsSync(files.zoneFile)) {
     writeFreshZone(files, "no zone file");

@@ -1,0 +1,17 @@
+# The switchover orchestrator for docker-compose.yml (service switchover). It reads its environment
+# file from SWITCHOVER_CONFIG, which compose mounts from deploy/compose/switchover.yaml.
+FROM node:20-slim
+
+ENV NODE_ENV=production
+WORKDIR /app
+
+# Dependencies first, from the lockfile only, so source edits do not invalidate this layer. Dev
+# dependencies stay: the TypeScript sources run through tsx.
+COPY package.json package-lock.json ./
+RUN npm ci --include=dev && npm cache clean --force
+
+COPY . .
+
+USER node
+ENV SWITCHOVER_CONFIG=/etc/switchover/switchover.yaml
+CMD ["npm", "start"]

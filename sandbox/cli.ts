@@ -4,6 +4,7 @@
 //   status                           JSON: every component's endpoints, pid, health, RSS
 //   stop <target…> / start <target…> lose / regain a node or a datacenter (stop is SIGKILL)
 //   logs <component> [-n N] [-f]     the component's log
+//   fetch                            download the Kafka jars only (CI warms the cache with it)
 //   env                              path of the environment file switchover reads
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -236,6 +237,10 @@ async function main(argv: string[]): Promise<void> {
         follow,
       );
     }
+    case "fetch":
+      findJava();
+      say(`Kafka jars in ${ensureKafkaJars(paths).split(":").length} files under ${paths.cache}`);
+      return;
     case "env":
       process.stdout.write(`${writeEnvironment(paths)}\n`);
       return;
@@ -243,14 +248,14 @@ async function main(argv: string[]): Promise<void> {
       throw new SandboxError(
         "sandbox",
         cmd ? `unknown command "${cmd}"` : "no command given",
-        "use one of: up, down, status, stop, start, logs, env",
+        "use one of: up, down, status, stop, start, logs, fetch, env",
       );
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof SandboxError) {
-    process.stderr.write(`sandbox: ${err.line()}\n`);
+    process.stderr.write(`${err.component === "sandbox" ? "" : "sandbox: "}${err.line()}\n`);
   } else {
     process.stderr.write(
       `sandbox: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -102,7 +102,12 @@ export const mm2Flows = [
 ];
 
 /** Stretched-cluster demo topics: RF 4 (two per DC), min.insync.replicas 3 > replicas per DC. */
-export const stretchTopics = [
+export const stretchTopics: {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}[] = [
   { name: "stretch-orders", partitions: 6, replicationFactor: 4, configs: { "min.insync.replicas": "3" } },
   {
     name: "stretch-payments",

@@ -61,6 +61,8 @@ export function ensureKafkaJars(paths: SandboxPaths): string {
       [
         "-B",
         "-q",
+        // Extra flags for unusual networks, e.g. "-s /path/settings.xml" for a mirror.
+        ...(process.env.SWITCHOVER_MAVEN_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
         "-f",
         join(paths.root, "sandbox", "maven", "pom.xml"),
         `-Dkafka.version=${KAFKA_VERSION}`,
@@ -73,8 +75,10 @@ export function ensureKafkaJars(paths: SandboxPaths): string {
     writeFileSync(log, `${res.stdout ?? ""}${res.stderr ?? ""}`);
     if (res.status !== 0) {
       rmSync(tmp, { recursive: true, force: true });
+      // eslint-disable-next-line no-control-regex
+      const plain = `${res.stdout ?? ""}${res.stderr ?? ""}`.replace(/\u001b\[[0-9;]*m/g, "");
       const reason =
-        /Could not (resolve|transfer)[^\n]*/.exec(res.stdout ?? "")?.[0] ?? `exit code ${res.status}`;
+        /\[ERROR\] (.+)/.exec(plain)?.[1]?.replace(/ -> \[Help 1\]$/, "") ?? `exit code ${res.status}`;
       throw new SandboxError(
         "maven",
         `could not fetch Kafka ${KAFKA_VERSION} jars: ${reason.slice(0, 200)}`,

@@ -14,6 +14,7 @@ import { decideRetry, describeDecision } from "./retry.js";
 import type { RecordedPlan, RunRecord, StepRecord } from "./run-record.js";
 import type { StepSpec } from "./runbook/model.js";
 import { scopeOf } from "./scope.js";
+import { zodMessage } from "./runbook/validate-runbook.js";
 import { assertRunTransition, assertStepTransition, isTerminalRun, isTerminalStep } from "./states.js";
 import type { RunState, StepState } from "./states.js";
 import type { AdapterMap, AnyStep, StepContext, StepPlan } from "./step-contract.js";
@@ -334,7 +335,7 @@ export class RunExecutor {
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({
         path: ["with", ...i.path].join("."),
-        message: i.message,
+        message: zodMessage(i),
       }));
       throw new SwitchoverError(
         ErrorCode.StepInputInvalid,

@@ -16,12 +16,11 @@ export const paramNameSchema = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, "param names are letters, digits and '_', starting with a letter");
 
-const paramValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
-
 export const paramSpecSchema = z.strictObject({
   type: z.enum(PARAM_TYPES),
   description: z.string().max(2_000).optional(),
-  default: paramValue.optional(),
+  /** Checked against `type` by validate-runbook.ts, which can say precisely what is wrong. */
+  default: z.custom<string | number | boolean | string[]>(() => true).optional(),
   enum: z
     .array(z.union([z.string(), z.number()]))
     .min(1)
@@ -30,14 +29,17 @@ export const paramSpecSchema = z.strictObject({
   required: z.boolean().default(false),
 });
 
-const backoffSchema = z.union([
-  z.enum(["fixed", "exponential"]).transform((type) => ({ type, delay: "1s", maxDelay: "30s" })),
-  z.strictObject({
-    type: z.enum(["fixed", "exponential"]),
-    delay: duration.default("1s"),
-    maxDelay: duration.default("30s"),
-  }),
-]);
+const backoffSchema = z.union(
+  [
+    z.enum(["fixed", "exponential"]).transform((type) => ({ type, delay: "1s", maxDelay: "30s" })),
+    z.strictObject({
+      type: z.enum(["fixed", "exponential"]),
+      delay: duration.default("1s"),
+      maxDelay: duration.default("30s"),
+    }),
+  ],
+  { error: 'expected "fixed", "exponential" or {type, delay, maxDelay}' },
+);
 
 export const stepSpecSchema = z.strictObject({
   id: stepIdSchema,
@@ -49,7 +51,9 @@ export const stepSpecSchema = z.strictObject({
     ),
   name: z.string().max(200).optional(),
   with: z.record(z.string(), z.unknown()).default({}),
-  when: z.union([z.string().min(1), z.boolean()]).optional(),
+  when: z
+    .union([z.string().min(1), z.boolean()], { error: "expected an expression or a boolean" })
+    .optional(),
   timeout: duration.optional(),
   retry: z
     .strictObject({
@@ -57,7 +61,11 @@ export const stepSpecSchema = z.strictObject({
       backoff: backoffSchema.default({ type: "exponential", delay: "1s", maxDelay: "30s" }),
     })
     .optional(),
-  approval: z.union([z.boolean(), z.strictObject({ message: z.string().max(2_000).optional() })]).optional(),
+  approval: z
+    .union([z.boolean(), z.strictObject({ message: z.string().max(2_000).optional() })], {
+      error: "expected true, false or {message}",
+    })
+    .optional(),
   onFailure: z.enum(["abort", "continue"]).default("abort"),
 });
 

@@ -23,8 +23,11 @@ export function checkParamValue(spec: Pick<ParamSpec, "type" | "enum">, value: u
       }
       break;
     case "string[]":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-        return `expected a list of strings, received ${describe(value)}`;
+      if (!Array.isArray(value)) return `expected a list of strings, received ${describe(value)}`;
+      {
+        const bad = (value as unknown[]).findIndex((v) => typeof v !== "string");
+        if (bad >= 0)
+          return `expected a list of strings, item [${bad}] is ${describe((value as unknown[])[bad])}`;
       }
       break;
   }

@@ -41,11 +41,13 @@ export function parseRunbook(text: string, opts: ParseRunbookOptions): ParseRunb
   if (bytes > DOCUMENT_LIMITS.maxBytes) {
     return at(`document is ${bytes} bytes; the limit is ${DOCUMENT_LIMITS.maxBytes}`);
   }
-  // Flow collections ([[[[…) are counted on the raw text so the parser never sees absurd nesting.
-  const flowDepth = maxBracketDepth(text);
-  if (flowDepth.depth > DOCUMENT_LIMITS.maxDepth) {
-    const pos = positionOf(text, flowDepth.offset);
-    return at(`document nests deeper than ${DOCUMENT_LIMITS.maxDepth} levels`, pos.line, pos.col);
+  // Nesting is measured on the raw text, flow ([[[[…) and block (indentation), so the parser —
+  // which recurses — never sees absurd depth.
+  for (const deep of [maxBracketDepth(text), maxIndentDepth(text)]) {
+    if (deep.depth > DOCUMENT_LIMITS.maxDepth) {
+      const pos = positionOf(text, deep.offset);
+      return at(`document nests deeper than ${DOCUMENT_LIMITS.maxDepth} levels`, pos.line, pos.col);
+    }
   }
 
   const lines = new LineCounter();
@@ -170,6 +172,39 @@ function maxBracketDepth(text: string): { depth: number; offset: number } {
       }
     } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
     else if (c === "\n") quote = undefined;
+  }
+  return { depth: max, offset };
+}
+
+/**
+ * Block nesting from indentation: a stack of the indents currently open; "- " entries open a level
+ * each. Over-approximates slightly (block scalars), which only matters for absurd documents.
+ */
+function maxIndentDepth(text: string): { depth: number; offset: number } {
+  const open: number[] = [];
+  let max = 0;
+  let offset = 0;
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    let end = text.indexOf("\n", lineStart);
+    if (end < 0) end = text.length;
+    let p = lineStart;
+    while (p < end && text.charCodeAt(p) === 32) p++;
+    if (p < end && text[p] !== "#" && text[p] !== "\r") {
+      const indents = [p - lineStart];
+      while (text[p] === "-" && text[p + 1] === " ") {
+        p += 2;
+        while (p < end && text.charCodeAt(p) === 32) p++;
+        indents.push(p - lineStart);
+      }
+      while (open.length > 0 && open[open.length - 1]! >= indents[0]!) open.pop();
+      for (const ind of indents) if (open.length === 0 || open[open.length - 1]! < ind) open.push(ind);
+      if (open.length > max) {
+        max = open.length;
+        if (max === DOCUMENT_LIMITS.maxDepth + 1) offset = p;
+      }
+    }
+    lineStart = end + 1;
   }
   return { depth: max, offset };
 }

@@ -226,9 +226,17 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], base: (string |
       for (const key of issue.keys) out.push({ path: [...path, key], message: "unknown field", key: true });
       continue;
     }
-    out.push({ path, message: issue.message.replace(/^Invalid input: /, "") });
+    out.push({ path, message: zodMessage(issue) });
   }
   return out;
+}
+
+/** zod's messages, minus their generic prefixes; a missing field says so. */
+export function zodMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key" && issue.issues[0]) return issue.issues[0].message;
+  return issue.message
+    .replace(/^(Invalid input|Invalid option|Too small|Too big): /, "")
+    .replace(/^expected (.+), received undefined$/, "required field is missing (expected $1)");
 }
 
 /** Nearest known kind by edit distance, for "did you mean" hints on typos. */

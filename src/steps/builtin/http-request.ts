@@ -28,7 +28,9 @@ const inputSchema = (t: TargetCatalog) =>
     headers: z.record(z.string(), z.string()).default({}),
     body: jsonValue.optional(),
     expectStatus: z
-      .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
+      .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)], {
+        error: "expected an HTTP status or a list of them",
+      })
       .default([200, 201, 202, 204])
       .transform((s) => (Array.isArray(s) ? s : [s])),
   });

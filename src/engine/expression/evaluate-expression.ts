@@ -88,7 +88,13 @@ function lookup(path: (string | number)[], scope: ExpressionScope, source: strin
   const walked: string[] = [];
   for (const seg of path) {
     const label = typeof seg === "number" ? `[${seg}]` : walked.length ? `.${seg}` : seg;
-    if (current === null || typeof current !== "object" || !Object.hasOwn(current, seg)) {
+    const reachable =
+      current !== null &&
+      typeof current === "object" &&
+      // Lists are indexed by number only: no .length or other array machinery.
+      (Array.isArray(current) ? typeof seg === "number" : typeof seg === "string") &&
+      Object.hasOwn(current, seg);
+    if (!reachable) {
       throw new ExpressionError(`${walked.join("")}${label} is not defined`, source, pos);
     }
     current = (current as Record<string | number, unknown>)[seg];

@@ -180,18 +180,57 @@ function isOurNamed(pid: number | undefined, conf: string): pid is number {
   return (argv[0] ?? "").endsWith("named") && argv.includes(conf);
 }
 
+/** Every named running with our config, oldest pid first (more than one means a start race). */
+function allOurPids(files: BindFiles): number[] {
+  return readdirSync("/proc")
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && isOurNamed(pid, files.conf))
+    .sort((a, b) => a - b);
+}
+
 /** The pid of our named: from the pid file, or found in /proc when the pid file was lost. */
 function ourPid(files: BindFiles): number | undefined {
   const recorded = readPid(files.pidFile);
   if (isOurNamed(recorded, files.conf)) return recorded;
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (Number.isInteger(pid) && isOurNamed(pid, files.conf)) {
-      writeFileSync(files.pidFile, `${pid}\n`);
-      return pid;
+  const found = allOurPids(files)[0];
+  if (found !== undefined) writeFileSync(files.pidFile, `${found}\n`);
+  return found;
+}
+
+/**
+ * Serialises starts across processes (CLI, test setup): named binds with SO_REUSEPORT, so two
+ * racing starts would both succeed and then fight over one journal. Stale locks (dead owner) are taken over.
+ */
+async function withStartLock<T>(paths: SandboxPaths, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const lock = join(paths.state, "run", `${dns.id}.start.lock`);
+  mkdirSync(join(paths.state, "run"), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (err) {
+      if (!(err instanceof Error && "code" in err && err.code === "EEXIST")) throw err;
+      const owner = readPid(lock);
+      if (!isAlive(owner)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new SandboxError(
+          dns.id,
+          `another process (pid ${owner}) has been starting bind for longer than ${timeoutMs} ms`,
+          `wait for it to finish, or remove ${lock} if pid ${owner} is not a sandbox command`,
+        );
+      }
+      await sleep(100);
     }
   }
-  return undefined;
+  try {
+    return await fn();
+  } finally {
+    if (readPid(lock) === process.pid) rmSync(lock, { force: true });
+  }
 }
 
 async function soaSerial(): Promise<number | undefined> {
@@ -207,20 +246,24 @@ async function answersSoa(): Promise<boolean> {
 async function status(paths: SandboxPaths): Promise<ComponentStatus> {
   const files = bindFiles(paths);
   const pid = ourPid(files);
+  const extra = allOurPids(files).filter((p) => p !== pid);
   const serial = pid === undefined ? undefined : await soaSerial().catch(() => undefined);
+  let detail: string;
+  if (pid === undefined) detail = "not running";
+  else if (extra.length > 0)
+    detail = `${extra.length + 1} named processes share ${files.conf} (pids ${[pid, ...extra].join(", ")}); updates fail on the shared journal — \`sandbox up\` restarts it cleanly`;
+  else if (serial === undefined) detail = `named running but not answering the SOA of ${dns.zone}`;
+  else
+    detail = `zone ${dns.zone} serial ${serial}; TSIG key ${dns.keyName} (hmac-sha256) in ${files.keyFile}`;
   return {
     id: dns.id,
-    healthy: serial !== undefined,
+    // Duplicates answer queries but break updates, so they count as unhealthy.
+    healthy: serial !== undefined && extra.length === 0,
     pid,
     endpoints: [SERVER],
     rssBytes: rssBytes(pid),
     log: files.log,
-    detail:
-      pid === undefined
-        ? "not running"
-        : serial === undefined
-          ? `named running but not answering the SOA of ${dns.zone}`
-          : `zone ${dns.zone} serial ${serial}; TSIG key ${dns.keyName} (hmac-sha256) in ${files.keyFile}`,
+    detail,
   };
 }
 
@@ -242,16 +285,29 @@ async function killPid(pid: number): Promise<void> {
 }
 
 async function stopNamed(files: BindFiles): Promise<void> {
-  const pid = ourPid(files);
-  if (pid !== undefined) await killPid(pid);
+  const pids = [...new Set([ourPid(files), ...allOurPids(files)].filter((p) => p !== undefined))];
+  await Promise.all(pids.map(killPid));
   rmSync(files.pidFile, { force: true });
   // named removes its own pid file on SIGTERM, not on SIGKILL.
-  if (pid !== undefined && !isAlive(pid)) rmSync(files.namedPid, { force: true });
+  if (pids.length > 0) rmSync(files.namedPid, { force: true });
 }
 
-async function start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<ComponentStatus> {
+function start(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<ComponentStatus> {
+  return withStartLock(paths, opts.timeoutMs, () => startLocked(paths, opts));
+}
+
+async function startLocked(paths: SandboxPaths, opts: { timeoutMs: number }): Promise<ComponentStatus> {
   const files = bindFiles(paths);
   let pid = ourPid(files);
+  if (allOurPids(files).length > 1) {
+    // Left by a start race before this lock existed: they share one journal, so restart clean.
+    appendFileSync(
+      files.log,
+      `--- sandbox: several named on ${files.conf}; stopping all, then starting one ---\n`,
+    );
+    await stopNamed(files);
+    pid = undefined;
+  }
   if (pid !== undefined && (await answersSoa())) return status(paths);
   if (pid === undefined) {
     const named = requireBinary("named");

@@ -107,10 +107,10 @@ function clusterId(paths: SandboxPaths, cluster: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-function prepare(
+async function prepare(
   paths: SandboxPaths,
   node: KafkaNode,
-): { classpath: string; properties: string; log4j: string } {
+): Promise<{ classpath: string; properties: string; log4j: string }> {
   const java = findJava();
   const classpath = ensureKafkaJars(paths);
   const log4j = log4jConfig(paths);
@@ -122,7 +122,7 @@ function prepare(
     const args = ["format", "-t", clusterId(paths, node.cluster), "-c", properties];
     if (node.cluster !== "stretch") args.push("--standalone");
     try {
-      runJavaTool(java, classpath, "kafka.tools.StorageTool", args, log4j);
+      await runJavaTool(java, classpath, "kafka.tools.StorageTool", args, log4j);
     } catch (err) {
       const stderr =
         err && typeof err === "object" && "stderr" in err ? String(err.stderr).trim().split("\n").pop() : "";
@@ -200,7 +200,7 @@ export function kafkaNodeComponent(node: KafkaNode): Component {
             );
           }
         }
-        const { classpath, properties, log4j } = prepare(paths, node);
+        const { classpath, properties, log4j } = await prepare(paths, node);
         writeFileSync(log, `--- starting ${node.id} at ${new Date().toISOString()}\n`, { flag: "a" });
         spawnDetached({
           command: findJava().java,

@@ -1,6 +1,7 @@
 // Apache Kafka, Kafka Connect and MirrorMaker 2 as jars from Maven Central, resolved once into
 // .sandbox/cache/kafka-<version>/lib by the pom in sandbox/maven (which also adds a log4j2 SLF4J binding).
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SandboxError } from "../components/types.js";
@@ -98,25 +99,27 @@ export function ensureKafkaJars(paths: SandboxPaths): string {
     .join(":");
 }
 
-/** Runs a Kafka main class to completion (storage format and the like). */
-export function runJavaTool(
+/** Runs a Kafka main class to completion (storage format and the like) without blocking the event loop. */
+export async function runJavaTool(
   java: JavaRuntime,
   classpath: string,
   mainClass: string,
   args: string[],
   log4j: string,
-): string {
-  return execFileSync(
+): Promise<string> {
+  const { stdout } = await promisify(execFile)(
     java.java,
     [
       "-Xmx256m",
       "-XX:TieredStopAtLevel=1",
+      "-XX:+UseSerialGC",
       `-Dlog4j2.configurationFile=${log4j}`,
       "-cp",
       classpath,
       mainClass,
       ...args,
     ],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   );
+  return stdout;
 }

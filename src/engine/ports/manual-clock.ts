@@ -36,6 +36,25 @@ export class ManualClock implements Clock {
     return this.sleepers.length;
   }
 
+  /** Milliseconds until the earliest pending sleep is due (0 if none). */
+  nextDelay(): number {
+    if (this.sleepers.length === 0) return 0;
+    return Math.max(0, Math.min(...this.sleepers.map((s) => s.at)) - this.current);
+  }
+
+  /** Awaits work, advancing time to each next sleep whenever the work is parked on the clock. */
+  async drive<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const watched = work.finally(() => {
+      settled = true;
+    });
+    while (!settled) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (!settled && this.pending > 0) await this.advance(this.nextDelay());
+    }
+    return watched;
+  }
+
   async advance(ms: number): Promise<void> {
     this.current += ms;
     const due = this.sleepers.filter((s) => s.at <= this.current);

@@ -17,6 +17,7 @@ import { defineStep } from "../../../src/engine/step-contract.js";
 import type { AnyStep, StepPlan } from "../../../src/engine/step-contract.js";
 import type { TargetCatalog } from "../../../src/engine/target-catalog.js";
 import { createStepRegistry } from "../../../src/steps/registry.js";
+import type { HttpClient, HttpRequest, HttpResponse } from "../../../src/steps/builtin/http-client.js";
 import type { StepRegistry } from "../../../src/steps/registry.js";
 
 export const targets: TargetCatalog = {
@@ -67,6 +68,7 @@ export function setStep(world: World): AnyStep {
       return { changes, outputs: { previous: current, key: input.key } };
     },
     async apply(ctx, plan) {
+      ctx.logger.info({ changes: plan.changes.length }, "applying");
       world.fail("apply");
       if (world.hangApply) await ctx.clock.sleep(3_600_000, ctx.signal);
       const before: Record<string, JsonValue> = {};
@@ -130,8 +132,20 @@ export interface Harness {
   runbook(yaml: string): Runbook;
 }
 
+/** Records requests and answers from a script; the real client is tested against a real server. */
+export class FakeHttp implements HttpClient {
+  readonly requests: HttpRequest[] = [];
+  constructor(
+    private readonly answer: (req: HttpRequest) => HttpResponse = () => ({ status: 200, body: {} }),
+  ) {}
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    this.requests.push(req);
+    return this.answer(req);
+  }
+}
+
 export function harness(
-  opts: { clock?: Clock; store?: RunStore; steps?: AnyStep[]; world?: World } = {},
+  opts: { clock?: Clock; store?: RunStore; steps?: AnyStep[]; world?: World; http?: HttpClient } = {},
 ): Harness {
   const world = opts.world ?? new World();
   const registry = createStepRegistry([setStep(world), deleteStep(world), ...(opts.steps ?? [])]);
@@ -146,7 +160,7 @@ export function harness(
     logger,
     catalog: registry,
     targets,
-    adapters: {},
+    adapters: { http: opts.http ?? new FakeHttp() },
     newId: () => `run-${++n}`,
   };
   return {

@@ -25,7 +25,7 @@ import {
   udpPortInUse,
   waitFor,
 } from "../lib/process.js";
-import { HOST, dns } from "../topology.js";
+import { HOST, dns, kafkaNodes } from "../topology.js";
 import { SandboxError } from "./types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
 
@@ -121,6 +121,12 @@ zone "${dns.zone}" {
 `;
 }
 
+function brokerPort(cluster: "dc1" | "dc2"): number {
+  const port = kafkaNodes.find((n) => n.cluster === cluster && n.brokerPort)?.brokerPort;
+  if (port === undefined) throw new Error(`topology has no broker for ${cluster}`);
+  return port;
+}
+
 /** The zone as the sandbox first creates it: kafka-primary → dc1. */
 export function freshZone(serial = Math.floor(Date.now() / 1000)): string {
   const relative = dns.record.slice(0, -(dns.zone.length + 1));
@@ -132,6 +138,9 @@ $TTL 300
 ns           IN A     ${HOST}
 dc1-kafka    IN A     ${HOST}
 dc2-kafka    IN A     ${HOST}
+; Every sandbox cluster listens on 127.0.0.1, so clients learn the port from SRV records.
+_kafka._tcp.dc1-kafka IN SRV 0 0 ${brokerPort("dc1")} dc1-kafka.${dns.zone}.
+_kafka._tcp.dc2-kafka IN SRV 0 0 ${brokerPort("dc2")} dc2-kafka.${dns.zone}.
 ${relative} ${dns.ttl} IN CNAME ${dns.initialTarget}.
 `;
 }

@@ -64,10 +64,14 @@ export class RunExecutor {
     let run = initial;
     const spec = run.runbook.steps[i]!;
     const def = this.res.catalog.get(spec.uses);
+    // Whether this process moved the step into applying: only then is apply's view of "before"
+    // known not to include effects of an earlier, interrupted apply.
+    let enteredApplying = false;
     for (;;) {
       const step = run.steps[i]!;
       if (isTerminalStep(step.state)) return run;
       const phase = this.phaseOf(step);
+      const stateBefore = step.state;
       try {
         if (!def) {
           throw new SwitchoverError(ErrorCode.UnknownStepKind, `step kind "${spec.uses}" is not registered`);
@@ -84,7 +88,7 @@ export class RunExecutor {
             if (run.state !== "running") return run;
             break;
           case "applying":
-            run = await this.apply(run, i, spec, def, signal);
+            run = await this.apply(run, i, spec, def, signal, enteredApplying && step.applyTries === 1);
             break;
           case "verifying":
             run = await this.verify(run, i, spec, def, signal);
@@ -95,6 +99,7 @@ export class RunExecutor {
         run = await this.onStepError(await this.load(run.id), i, spec, phase, toSwitchoverError(err));
         if (run.state !== "running") return run;
       }
+      if (stateBefore !== "applying" && run.steps[i]!.state === "applying") enteredApplying = true;
     }
   }
 
@@ -199,6 +204,7 @@ export class RunExecutor {
     return this.transitionStep(run, i, "applying", (s) => {
       patch(s);
       s.applyStartedAt ??= this.res.clock.now();
+      s.applyTries = (s.applyTries ?? 0) + 1;
     });
   }
 
@@ -208,6 +214,7 @@ export class RunExecutor {
     spec: StepSpec,
     def: AnyStep,
     signal: AbortSignal,
+    firstApply: boolean,
   ): Promise<RunRecord> {
     const step = run.steps[i]!;
     const plan = this.planOf(step);
@@ -222,9 +229,11 @@ export class RunExecutor {
       data: { changes: plan.changes, before: before ?? null },
     });
     return this.transitionStep(run, i, "verifying", (s) => {
-      // The first recorded before-state wins: a repeated apply (crash, retry) finds the world
-      // already changed and would otherwise record the new state as "before".
-      if (s.before === undefined) s.before = before ?? null;
+      // Only a first, uninterrupted apply saw the true before-state. A repeated apply (after a
+      // crash or a failed try) may see its own earlier writes, so it records null and revert
+      // falls back to the plan's "from" values, persisted before any apply began.
+      if (s.before === undefined) s.before = firstApply ? (before ?? null) : null;
+      if (!firstApply) s.applyRepeated = true;
       s.timings = { ...s.timings, applyMs: this.res.clock.now() - t0 };
       delete s.retryAt;
     });
@@ -278,6 +287,7 @@ export class RunExecutor {
         s.attempt = decision.attempt;
         s.retryAt = retryAt;
         s.error = toErrorRecord(error);
+        if (s.state !== "planning") s.applyTries = (s.applyTries ?? 0) + 1;
       };
       // A failed verify re-applies the same plan (apply converges); plan and apply retry in place.
       if (step.state === "verifying") return this.transitionStep(run, i, "applying", mutate);

@@ -22,8 +22,15 @@ export interface StepRecord {
   attempt: number;
   input?: JsonValue;
   plan?: RecordedPlan;
-  /** apply's return value: the state found before changing anything. */
+  /**
+   * apply's return value from the first, uninterrupted apply: the state found before changing
+   * anything. null when apply had to be repeated (crash, retry); plan.changes[].from is then the
+   * record, since it was persisted before any apply began.
+   */
   before?: JsonValue;
+  /** Applies started (first, retries, re-apply after verify); crash-resumes are not counted. */
+  applyTries?: number;
+  applyRepeated?: boolean;
   outputs?: JsonObject;
   approval?: {
     status: "pending" | "approved" | "rejected";

@@ -49,7 +49,10 @@ export interface StepContext<A extends AdapterName = AdapterName> {
 export interface StepRecordForRevert<I> {
   input: I;
   plan: StepPlan;
-  /** What apply found before changing anything (apply's return value). */
+  /**
+   * What the first, uninterrupted apply found (its return value), or null if apply was repeated
+   * after a crash or failure — then plan.changes[].from, recorded before any apply, is the truth.
+   */
   before: JsonValue;
 }
 

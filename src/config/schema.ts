@@ -126,6 +126,56 @@ export const consumerFleetSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
+export const ROLES = ["viewer", "operator", "approver", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A bearer token the API accepts: only its SHA-256 (hex) is configured, never the token itself. */
+export const apiTokenSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, "letters, digits, '.', '_', '@', '-'"),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits: sha256 of the token"),
+  roles: z.array(z.enum(ROLES)).min(1),
+});
+
+/** The HTTP service and its worker (additive section: environments without it get the defaults). */
+export const serviceSchema = z.strictObject({
+  auth: z.strictObject({ tokens: z.array(apiTokenSchema).default([]) }).default({ tokens: [] }),
+  /** The requester of a run cannot approve their own run. */
+  twoPersonRule: z.boolean().default(true),
+  /** Directory of runbook files (*.yaml, *.yml), relative to the working directory. */
+  runbooksDir: z.string().min(1).default("runbooks"),
+  /** Runbooks the operator role may run for real (dry-runs of any runbook are allowed); "*" = all. */
+  operatorRunbooks: z.array(z.string().min(1)).default([]),
+  limits: z
+    .strictObject({
+      /** JSON request bodies. */
+      bodyBytes: z.number().int().positive().max(10_485_760).default(65_536),
+      /** Runbook documents posted to /v1/runbooks/validate. */
+      runbookBytes: z.number().int().positive().max(10_485_760).default(1_048_576),
+      /** Concurrent SSE streams per process. */
+      sseClients: z.number().int().positive().default(200),
+      /** How long an Idempotency-Key is remembered. */
+      idempotencyTtlSeconds: z.number().int().positive().default(86_400),
+      maxListLimit: z.number().int().positive().max(1_000).default(500),
+    })
+    .prefault({}),
+  queue: z
+    .strictObject({
+      /** Runs driven at once by one worker process. */
+      concurrency: z.number().int().positive().max(256).default(8),
+      /** BullMQ job lock; renewed at half. A killed worker's job is retaken after this. */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      stalledIntervalMs: z.number().int().positive().default(15_000),
+      /** Resuming is safe (steps converge), so tolerate several worker deaths per run. */
+      maxStalledCount: z.number().int().min(0).default(5),
+      /** Per-run execution lease, renewed while a worker drives the run. */
+      leaseMs: z.number().int().positive().default(30_000),
+      /** SIGTERM: how long in-flight runs may take to finish before they are parked. */
+      shutdownGraceMs: z.number().int().nonnegative().default(20_000),
+    })
+    .prefault({}),
+});
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+
 export const configSchema = z.strictObject({
   apiVersion: z.literal("switchover/v1"),
   kind: z.literal("Environment"),
@@ -147,6 +197,7 @@ export const configSchema = z.strictObject({
       allow: z.array(httpUrl).default([]),
     })
     .default({ allow: [] }),
+  service: serviceSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

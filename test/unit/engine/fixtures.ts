@@ -145,7 +145,14 @@ export class FakeHttp implements HttpClient {
 }
 
 export function harness(
-  opts: { clock?: Clock; store?: RunStore; steps?: AnyStep[]; world?: World; http?: HttpClient } = {},
+  opts: {
+    clock?: Clock;
+    store?: RunStore;
+    steps?: AnyStep[];
+    world?: World;
+    http?: HttpClient;
+    targets?: TargetCatalog;
+  } = {},
 ): Harness {
   const world = opts.world ?? new World();
   const registry = createStepRegistry([setStep(world), deleteStep(world), ...(opts.steps ?? [])]);
@@ -159,7 +166,7 @@ export function harness(
     audit,
     logger,
     catalog: registry,
-    targets,
+    targets: opts.targets ?? targets,
     adapters: { http: opts.http ?? new FakeHttp() },
     newId: () => `run-${++n}`,
   };
@@ -170,6 +177,6 @@ export function harness(
     logger,
     registry,
     world,
-    runbook: (yaml) => parseRunbookOrThrow(yaml, { catalog: registry, targets }),
+    runbook: (yaml) => parseRunbookOrThrow(yaml, { catalog: registry, targets: opts.targets ?? targets }),
   };
 }

@@ -22,9 +22,11 @@ export function evaluateExpression(expr: Expr, scope: ExpressionScope, source = 
     case "not":
       return !truthy(evaluateExpression(expr.operand, scope, source));
     case "logical": {
-      const left = truthy(evaluateExpression(expr.left, scope, source));
-      if (expr.op === "&&") return left && truthy(evaluateExpression(expr.right, scope, source));
-      return left || truthy(evaluateExpression(expr.right, scope, source));
+      // Operands, not booleans, come back (as in GitHub Actions): `params.x || 'default'` and
+      // `cond && 'a' || 'b'` work; conditions still go through truthy().
+      const left = evaluateExpression(expr.left, scope, source);
+      if (expr.op === "&&") return truthy(left) ? evaluateExpression(expr.right, scope, source) : left;
+      return truthy(left) ? left : evaluateExpression(expr.right, scope, source);
     }
     case "compare": {
       const l = evaluateExpression(expr.left, scope, source);

@@ -40,6 +40,9 @@ describe("evaluation", () => {
     ["1.5 > 1", true],
     ['"b" > "a"', true],
     ['"12" == 12', false],
+    ["params.empty || 'fallback'", "fallback"],
+    ["params.force && 'yes' || 'no'", "no"],
+    ["params.lag && params.dc", "dc2"],
   ])("%s → %j", (src, expected) => {
     expect(ev(src)).toEqual(expected);
   });

@@ -22,7 +22,7 @@ export function recordSetFromJson(value: JsonValue | undefined, what: string): R
       Array.isArray(values) &&
       values.every((v) => typeof v === "string")
     ) {
-      return { name, type: type as RecordType, ttl, values: values as string[] };
+      return { name, type: type as RecordType, ttl, values };
     }
   }
   throw new Error(`recorded ${what} is not a DNS record set: ${JSON.stringify(value)}`);

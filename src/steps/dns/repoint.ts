@@ -59,10 +59,20 @@ const inputSchema = (t: TargetCatalog) =>
     .check((ctx) => {
       const v = ctx.value;
       if (v.absent && (v.value !== undefined || v.ttl !== undefined)) {
-        ctx.issues.push({ code: "custom", input: v, path: ["absent"], message: "absent: true takes no value or ttl" });
+        ctx.issues.push({
+          code: "custom",
+          input: v,
+          path: ["absent"],
+          message: "absent: true takes no value or ttl",
+        });
       }
       if (!v.absent && v.value === undefined && v.ttl === undefined) {
-        ctx.issues.push({ code: "custom", input: v, path: [], message: "set value, ttl (TTL only), or absent: true" });
+        ctx.issues.push({
+          code: "custom",
+          input: v,
+          path: [],
+          message: "set value, ttl (TTL only), or absent: true",
+        });
       }
       const values = v.value === undefined ? [] : Array.isArray(v.value) ? v.value : [v.value];
       values.forEach((value, i) => {
@@ -75,7 +85,12 @@ const inputSchema = (t: TargetCatalog) =>
         }
       });
       if (v.type === "CNAME" && values.length > 1) {
-        ctx.issues.push({ code: "custom", input: v.value, path: ["value"], message: "a CNAME has exactly one value" });
+        ctx.issues.push({
+          code: "custom",
+          input: v.value,
+          path: ["value"],
+          message: "a CNAME has exactly one value",
+        });
       }
     });
 type Input = z.infer<ReturnType<typeof inputSchema>>;
@@ -158,7 +173,8 @@ async function agreeEverywhere(
 
 export const dnsRepointStep = defineStep<Input, "dns">({
   kind: "dns.repoint",
-  description: "Repoint an A/AAAA/CNAME record (RFC 2136 + TSIG or Route 53), verified at every authoritative server",
+  description:
+    "Repoint an A/AAAA/CNAME record (RFC 2136 + TSIG or Route 53), verified at every authoritative server",
   adapters: ["dns"],
   input: inputSchema,
 
@@ -205,7 +221,14 @@ export const dnsRepointStep = defineStep<Input, "dns">({
       throw new SwitchoverError(
         ErrorCode.Conflict,
         `${name} ${input.type} changed since it was planned: planned from ${formatRecordSet(previous)}, now ${formatRecordSet(current)}; nothing was changed`,
-        { details: { name, type: input.type, planned: formatRecordSet(previous), found: formatRecordSet(current) } },
+        {
+          details: {
+            name,
+            type: input.type,
+            planned: formatRecordSet(previous),
+            found: formatRecordSet(current),
+          },
+        },
       );
     }
     try {

@@ -1,0 +1,469 @@
+// The audit log: append-only, hash-chained entries in a Redis stream (one entry per seq, stream id
+// `<seq>-0`), copied to an fsync'd JSONL file. Safe with many writers: appends are compare-and-append.
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+import type { JsonObject } from "../engine/json.js";
+import { GENESIS_HASH, entryHash, parseEntry, serializeEntry } from "./audit-entry.js";
+import type { AuditEntry, UnhashedAuditEntry } from "./audit-entry.js";
+import { JsonlFile } from "./jsonl-file.js";
+import { redactObject, redactString } from "./redact.js";
+
+export interface AuditLogOptions {
+  /**
+   * Key prefix: entries in `<prefix>:audit`, head in `<prefix>:audit:head`, run index
+   * `<prefix>:audit:run:<id>`. On Redis Cluster use a hash tag (`{switchover}`): the append touches all three.
+   */
+  prefix: string;
+  /** Local JSONL copy; every append writes one line and fsyncs it. */
+  jsonlPath?: string;
+  /** Entries per Redis read in `verify` and `query` (default 1000): bounds memory whatever the log size. */
+  pageSize?: number;
+  /** Entries one `query` call may examine before it returns a partial page with a cursor (default 10000). */
+  queryScanLimit?: number;
+  /** Compare-and-append attempts before giving up under contention (default 100). */
+  maxAppendAttempts?: number;
+}
+
+export interface AuditAppendInput {
+  actor: string;
+  action: string;
+  runId?: string;
+  stepId?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  runId?: string;
+  actor?: string;
+  action?: string;
+  /** Inclusive lower bound on `at` (ISO 8601 string or Date). */
+  since?: string | Date;
+  /** Inclusive upper bound on `at`. */
+  until?: string | Date;
+  /** Cursor: only entries with seq > afterSeq. */
+  afterSeq?: number;
+  /** 1–1000, default 100. */
+  limit?: number;
+}
+
+export interface AuditPage {
+  /** Oldest first (ascending seq). */
+  entries: AuditEntry[];
+  /** Pass as `afterSeq` for the next page; null when the scan reached the end of the log. */
+  nextAfterSeq: number | null;
+}
+
+export type AuditVerifyResult =
+  { ok: true; entries: number; headHash: string } | { ok: false; brokenAt: number; reason: string };
+
+export const MAX_QUERY_LIMIT = 1000;
+export const MAX_ENTRY_BYTES = 1024 * 1024;
+const MAX_NAME_LENGTH = 256;
+
+// KEYS[1] head; ARGV[1] genesis hash. Returns {seq, hash, at, time seconds, time microseconds}.
+const HEAD = `
+local h = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'at')
+local t = redis.call('TIME')
+return {h[1] or '0', h[2] or ARGV[1], h[3] or '', t[1], t[2]}`;
+
+// KEYS[1] stream, KEYS[2] head, KEYS[3] run index (optional); ARGV: expected seq, expected hash,
+// genesis hash, new seq, new hash, new at, entry document. Appends only if the head is still what the
+// caller built on: {1}; otherwise {0, seq, hash, at, time s, time us} so the caller rebuilds at once;
+// {-1, why} when stream and head disagree (tampering): writing on would fork the chain.
+const APPEND = `
+local h = redis.call('HMGET', KEYS[2], 'seq', 'hash', 'at')
+local seq = h[1] or '0'
+local hash = h[2] or ARGV[3]
+if seq ~= ARGV[1] or hash ~= ARGV[2] then
+  local t = redis.call('TIME')
+  return {0, seq, hash, h[3] or '', t[1], t[2]}
+end
+if seq == '0' and redis.call('XLEN', KEYS[1]) > 0 then return {-1, 'head record missing but entries exist'} end
+local added = redis.pcall('XADD', KEYS[1], ARGV[4] .. '-0', 'e', ARGV[7])
+if type(added) == 'table' and added.err then return {-1, added.err} end
+redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'hash', ARGV[5], 'at', ARGV[6])
+if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[4]) end
+return {1}`;
+
+interface Head {
+  seq: number;
+  hash: string;
+  /** ms since epoch of the head entry, or -Infinity for an empty log. */
+  atMs: number;
+  /** Redis server clock, ms. */
+  nowMs: number;
+}
+
+interface StoredItem {
+  id: string;
+  /** Seq named by the stream id, or NaN when the id is not `<n>-0`. */
+  idSeq: number;
+  entry: AuditEntry | undefined;
+}
+
+type Prepared = Omit<UnhashedAuditEntry, "seq" | "at" | "prevHash">;
+
+const timeBound = z
+  .union([z.date(), z.iso.datetime({ offset: true })])
+  .transform((v) => new Date(v).getTime());
+const querySchema = z.strictObject({
+  runId: z.string().min(1).optional(),
+  actor: z.string().min(1).optional(),
+  action: z.string().min(1).optional(),
+  since: timeBound.optional(),
+  until: timeBound.optional(),
+  afterSeq: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(MAX_QUERY_LIMIT).optional(),
+});
+
+const HEAD_CMD = "switchoverAuditHead";
+const APPEND_CMD = "switchoverAuditAppend";
+
+export class AuditLog {
+  private readonly streamKey: string;
+  private readonly headKey: string;
+  private readonly file: JsonlFile | undefined;
+  private readonly pageSize: number;
+  private readonly queryScanLimit: number;
+  private readonly maxAppendAttempts: number;
+  /** Appends from one instance run one at a time, so its JSONL lines are in seq order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: AuditLogOptions,
+  ) {
+    this.streamKey = `${options.prefix}:audit`;
+    this.headKey = `${options.prefix}:audit:head`;
+    this.file = options.jsonlPath === undefined ? undefined : new JsonlFile(options.jsonlPath);
+    this.pageSize = options.pageSize ?? 1000;
+    this.queryScanLimit = options.queryScanLimit ?? 10_000;
+    this.maxAppendAttempts = options.maxAppendAttempts ?? 100;
+    redis.defineCommand(HEAD_CMD, { numberOfKeys: 1, lua: HEAD });
+    redis.defineCommand(APPEND_CMD, { lua: APPEND });
+  }
+
+  /**
+   * Redacts, chains and stores one entry; resolves once it is in Redis and (if configured) fsync'd to
+   * the JSONL file. Not idempotent: a caller retrying after an ambiguous failure may record twice,
+   * which the chain tolerates (two valid entries) — losing an entry is the worse outcome.
+   */
+  async append(input: AuditAppendInput): Promise<AuditEntry> {
+    const prepared = prepare(input);
+    const result = this.tail.then(() => this.appendNow(prepared));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Entries oldest first, filtered; use `nextAfterSeq` to page. */
+  async query(query: AuditQuery = {}): Promise<AuditPage> {
+    const parsed = querySchema.safeParse(query);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+      throw new SwitchoverError(
+        ErrorCode.Validation,
+        `invalid audit query: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+        { details: { issues } },
+      );
+    }
+    const q = parsed.data;
+    const limit = q.limit ?? 100;
+    let cursor = q.afterSeq ?? 0;
+    if (q.since !== undefined) cursor = Math.max(cursor, (await this.firstSeqAtOrAfter(q.since)) - 1);
+
+    const entries: AuditEntry[] = [];
+    let scanned = 0;
+    while (scanned < this.queryScanLimit) {
+      const page =
+        q.runId === undefined
+          ? await this.readAfter(cursor, this.pageSize)
+          : await this.readRunAfter(q.runId, cursor);
+      if (page.length === 0) return { entries, nextAfterSeq: null };
+      for (const item of page) {
+        scanned += 1;
+        if (Number.isFinite(item.idSeq)) cursor = item.idSeq;
+        const e = item.entry;
+        if (e === undefined) continue;
+        const atMs = Date.parse(e.at);
+        // `at` never decreases along the chain, so the first entry past `until` ends the scan.
+        if (q.until !== undefined && atMs > q.until) return { entries, nextAfterSeq: null };
+        if (q.runId !== undefined && e.runId !== q.runId) continue;
+        if (q.actor !== undefined && e.actor !== q.actor) continue;
+        if (q.action !== undefined && e.action !== q.action) continue;
+        if (q.since !== undefined && atMs < q.since) continue;
+        entries.push(e);
+        if (entries.length === limit) return { entries, nextAfterSeq: cursor };
+      }
+    }
+    return { entries, nextAfterSeq: cursor };
+  }
+
+  /**
+   * Walks the whole chain in pages and names the first broken entry: unreadable or misplaced
+   * entries, gaps (deleted entries), content that does not match its hash, a broken prevHash link,
+   * time going backwards, and a tail that disagrees with the recorded head (truncation, rewrite).
+   */
+  async verify(): Promise<AuditVerifyResult> {
+    let expected = 1;
+    let prevHash = GENESIS_HASH;
+    let prevAtMs = -Infinity;
+    let lastId: string | undefined;
+    for (;;) {
+      let page = await this.readIds(lastId === undefined ? "-" : `(${lastId}`, this.pageSize);
+      if (page.length === 0) {
+        // Stream and head change together in one script: once the head says H, entries ≤ H exist.
+        const head = await this.readHead();
+        page = await this.readIds(lastId === undefined ? "-" : `(${lastId}`, this.pageSize);
+        if (page.length === 0) return this.compareHead(head, expected - 1, prevHash);
+      }
+      for (const item of page) {
+        lastId = item.id;
+        const e = item.entry;
+        // A misplaced or unreadable item is reported at the chain position it occupies.
+        if (e === undefined)
+          return broken(expected, `entry stored as ${item.id} is not a readable audit entry`);
+        if (e.seq !== item.idSeq) {
+          return broken(
+            expected,
+            `entry stored as ${item.id} claims seq ${e.seq}: entries were reordered or forged`,
+          );
+        }
+        if (e.seq !== expected) {
+          return broken(expected, `entry ${expected} is missing (next stored entry is ${e.seq}): deleted`);
+        }
+        if (entryHash(e) !== e.hash) return broken(e.seq, `entry ${e.seq} does not match its hash: altered`);
+        if (e.prevHash !== prevHash) {
+          return e.seq === 1
+            ? broken(1, "entry 1 does not start from the genesis hash")
+            : broken(
+                e.seq - 1,
+                `entry ${e.seq - 1} does not have the hash entry ${e.seq} recorded as prevHash: rewritten (or entry ${e.seq} forged)`,
+              );
+        }
+        const atMs = Date.parse(e.at);
+        if (atMs < prevAtMs) return broken(e.seq, `entry ${e.seq} is timed before entry ${e.seq - 1}`);
+        prevHash = e.hash;
+        prevAtMs = atMs;
+        expected += 1;
+      }
+    }
+  }
+
+  /** Waits for in-flight appends and closes the JSONL file. The Redis client belongs to the caller. */
+  async close(): Promise<void> {
+    await this.tail;
+    await this.file?.close();
+  }
+
+  private compareHead(head: Head, last: number, lastHash: string): AuditVerifyResult {
+    if (head.seq > last) {
+      return broken(last + 1, `entries ${last + 1}..${head.seq} are missing: the log was truncated`);
+    }
+    if (head.seq < last) {
+      return broken(
+        head.seq + 1,
+        `entry ${head.seq + 1} is beyond the recorded head (seq ${head.seq}): appended outside the log, or the head was rolled back`,
+      );
+    }
+    if (head.hash !== lastHash) {
+      return broken(last, `entry ${last} does not have the hash the head recorded: rewritten`);
+    }
+    return { ok: true, entries: last, headHash: lastHash };
+  }
+
+  private async appendNow(prepared: Prepared): Promise<AuditEntry> {
+    let head = await this.store(() => this.readHead());
+    for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
+      const unhashed: UnhashedAuditEntry = {
+        ...prepared,
+        seq: head.seq + 1,
+        // One clock for every writer (Redis), never behind the previous entry: `at` is monotonic.
+        at: new Date(Math.max(head.nowMs, head.atMs)).toISOString(),
+        prevHash: head.hash,
+      };
+      const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
+      const doc = serializeEntry(entry);
+      if (Buffer.byteLength(doc) > MAX_ENTRY_BYTES) {
+        throw new SwitchoverError(
+          ErrorCode.Validation,
+          `audit entry is larger than ${MAX_ENTRY_BYTES} bytes`,
+          {
+            details: { action: entry.action, bytes: Buffer.byteLength(doc) },
+          },
+        );
+      }
+      const keys = [this.streamKey, this.headKey];
+      if (entry.runId !== undefined) keys.push(this.runIndexKey(entry.runId));
+      const reply = await this.store(
+        () =>
+          this.call(
+            APPEND_CMD,
+            keys.length,
+            ...keys,
+            String(head.seq),
+            head.hash,
+            GENESIS_HASH,
+            String(entry.seq),
+            entry.hash,
+            entry.at,
+            doc,
+          ) as Promise<Array<string | number>>,
+      );
+      if (reply[0] === 1) {
+        await this.writeFile(entry, doc);
+        return entry;
+      }
+      if (reply[0] === -1) {
+        throw new SwitchoverError(
+          ErrorCode.Internal,
+          `audit chain in Redis is inconsistent (${String(reply[1])}); not appending — run verify`,
+          { retryable: false, details: { key: this.streamKey, seq: entry.seq } },
+        );
+      }
+      head = toHead(reply.slice(1));
+      // Someone else appended; rebuild on the new head at once, backing off only under heavy contention.
+      if (attempt >= 3) await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+    throw new SwitchoverError(
+      ErrorCode.Conflict,
+      `audit append lost ${this.maxAppendAttempts} races to other writers; not recorded`,
+      { retryable: true, details: { action: prepared.action } },
+    );
+  }
+
+  private async writeFile(entry: AuditEntry, doc: string): Promise<void> {
+    if (this.file === undefined) return;
+    try {
+      await this.file.append(doc);
+    } catch (err) {
+      // Not retryable: the entry is already in the chain, and appending again would record it twice.
+      throw new SwitchoverError(
+        ErrorCode.Internal,
+        `audit entry ${entry.seq} is in Redis but could not be written to ${this.file.path}: ${(err as Error).message}`,
+        { retryable: false, details: { seq: entry.seq, path: this.file.path }, cause: err },
+      );
+    }
+  }
+
+  private async readHead(): Promise<Head> {
+    return toHead((await this.call(HEAD_CMD, this.headKey, GENESIS_HASH)) as Array<string | number>);
+  }
+
+  /** Smallest seq whose entry is at or after `sinceMs` (head + 1 if none), by binary search on `at`. */
+  private async firstSeqAtOrAfter(sinceMs: number): Promise<number> {
+    const head = await this.store(() => this.readHead());
+    let lo = 1;
+    let hi = head.seq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const [item] = await this.readIds(`${mid}-0`, 1);
+      if (item === undefined || (item.entry !== undefined && Date.parse(item.entry.at) >= sinceMs)) {
+        hi = mid;
+      } else {
+        lo = Math.min(hi, Math.max(mid, Number.isFinite(item.idSeq) ? item.idSeq : mid) + 1);
+      }
+    }
+    return lo;
+  }
+
+  private readAfter(afterSeq: number, count: number): Promise<StoredItem[]> {
+    return this.readIds(`(${afterSeq}-0`, count);
+  }
+
+  private async readRunAfter(runId: string, afterSeq: number): Promise<StoredItem[]> {
+    const seqs = await this.store(() =>
+      this.redis.zrangebyscore(this.runIndexKey(runId), `(${afterSeq}`, "+inf", "LIMIT", 0, this.pageSize),
+    );
+    if (seqs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const s of seqs) pipeline.xrange(this.streamKey, `${s}-0`, `${s}-0`);
+    const results = (await this.store(() => pipeline.exec())) ?? [];
+    return seqs.map((s, i) => {
+      const rows = results[i]?.[1] as Array<[string, string[]]> | undefined;
+      const row = rows?.[0];
+      // An index entry whose stream entry is gone still advances the cursor.
+      return row === undefined ? { id: `${s}-0`, idSeq: Number(s), entry: undefined } : toItem(row);
+    });
+  }
+
+  private async readIds(start: string, count: number): Promise<StoredItem[]> {
+    const rows = await this.store(() => this.redis.xrange(this.streamKey, start, "+", "COUNT", count));
+    return rows.map(toItem);
+  }
+
+  private runIndexKey(runId: string): string {
+    return `${this.options.prefix}:audit:run:${runId}`;
+  }
+
+  private call(command: string, ...args: Array<string | number>): Promise<unknown> {
+    const fn = (this.redis as unknown as Record<string, (...a: Array<string | number>) => Promise<unknown>>)[
+      command
+    ]!;
+    return fn.apply(this.redis, args);
+  }
+
+  /** Redis failures become one retryable error; SwitchoverErrors pass through. */
+  private async store<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof SwitchoverError) throw err;
+      throw new SwitchoverError(
+        ErrorCode.UpstreamUnavailable,
+        `audit store (Redis) failed: ${(err as Error).message}`,
+        { details: { key: this.streamKey }, cause: err },
+      );
+    }
+  }
+}
+
+function prepare(input: AuditAppendInput): Prepared {
+  const name = (field: string, value: unknown, required: boolean): string | undefined => {
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== "string" || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+      throw new SwitchoverError(
+        ErrorCode.Validation,
+        `audit ${field} must be a string of 1 to ${MAX_NAME_LENGTH} characters`,
+        { details: { path: field } },
+      );
+    }
+    return redactString(value);
+  };
+  const prepared: Prepared = {
+    actor: name("actor", input.actor, true)!,
+    action: name("action", input.action, true)!,
+    data: redactObject(input.data ?? {}) satisfies JsonObject,
+  };
+  const runId = name("runId", input.runId, false);
+  const stepId = name("stepId", input.stepId, false);
+  if (runId !== undefined) prepared.runId = runId;
+  if (stepId !== undefined) prepared.stepId = stepId;
+  return prepared;
+}
+
+function toHead(reply: Array<string | number>): Head {
+  const [seq, hash, at, sec, usec] = reply.map(String);
+  return {
+    seq: Number(seq),
+    hash: hash ?? GENESIS_HASH,
+    atMs: at ? Date.parse(at) : -Infinity,
+    nowMs: Number(sec) * 1000 + Math.floor(Number(usec) / 1000),
+  };
+}
+
+function toItem([id, fields]: [string, string[]]): StoredItem {
+  const match = /^(\d+)-0$/.exec(id);
+  const idSeq = match ? Number(match[1]) : NaN;
+  const at = fields.indexOf("e");
+  const doc = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+  return { id, idSeq, entry: doc === undefined ? undefined : parseEntry(doc) };
+}
+
+function broken(brokenAt: number, reason: string): AuditVerifyResult {
+  return { ok: false, brokenAt, reason };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

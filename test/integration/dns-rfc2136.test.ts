@@ -16,9 +16,10 @@ import { queryAuthoritative } from "../../src/adapters/dns/query.js";
 import type { AnswerRecord, QueryType } from "../../src/adapters/dns/query.js";
 import { replaceRecordRequest, Rfc2136Client } from "../../src/adapters/dns/rfc2136.js";
 import { TsigKey } from "../../src/adapters/dns/tsig.js";
+import { sandboxPaths } from "../../sandbox/lib/paths.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const paths = { root, state: join(root, ".sandbox"), cache: join(root, ".sandbox", "cache") };
+const paths = sandboxPaths(root);
 const server = `127.0.0.1:${dns.port}`;
 
 let key: TsigKey;

@@ -80,10 +80,18 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
   revert?(record: StepRecordForRevert<I>): { uses?: string; with: JsonObject } | undefined;
 }
 
-/** A step with its input type erased, as stored in the registry. */
-export type AnyStep = StepDefinition<unknown, AdapterName>;
+/**
+ * A step with its input and adapter types erased, as stored in the registry. Its phases accept a
+ * context with any adapters, so tests and tools can drive a defined step with just the adapters it
+ * asked for.
+ */
+export interface AnyStep extends Omit<StepDefinition<unknown, AdapterName>, "plan" | "apply" | "verify"> {
+  plan(ctx: StepContext<never>, input: unknown): Promise<StepPlan>;
+  apply(ctx: StepContext<never>, plan: StepPlan, input: unknown): Promise<JsonValue>;
+  verify(ctx: StepContext<never>, input: unknown, plan: StepPlan): Promise<JsonObject | void>;
+}
 
-/** Identity helper that keeps the step's input type inside while erasing it for the registry. */
+/** Keeps the step's types inside its own module while erasing them for the registry. */
 export function defineStep<I, A extends AdapterName = never>(step: StepDefinition<I, A>): AnyStep {
   return step;
 }

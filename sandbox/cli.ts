@@ -19,6 +19,7 @@ import { writeEnvironment } from "./environment.js";
 import { ensureKafkaJars, findJava } from "./lib/jars.js";
 import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
 import { killProcess } from "./lib/process.js";
+import { withCliLock } from "./lib/cli-lock.js";
 import { seedReplicated, seedStretch } from "./seed.js";
 import { connectWorker, kafkaNodes } from "./topology.js";
 
@@ -211,9 +212,9 @@ async function main(argv: string[]): Promise<void> {
   const timeoutMs = timeoutS * 1000;
   switch (cmd) {
     case "up":
-      return up(paths, args, timeoutMs);
+      return withCliLock(paths, timeoutMs * 2, () => up(paths, args, timeoutMs));
     case "down":
-      return down(paths, args.includes("--purge"));
+      return withCliLock(paths, 120_000, () => down(paths, args.includes("--purge")));
     case "status":
       return status(paths);
     case "stop":
@@ -223,10 +224,10 @@ async function main(argv: string[]): Promise<void> {
           "stop needs a target",
           "e.g. `stop dc1`, `stop stretch/dc1`, `stop dc2-connect`",
         );
-      return stop(paths, args);
+      return withCliLock(paths, timeoutMs * 2, () => stop(paths, args));
     case "start":
       if (args.length === 0) throw new SandboxError("sandbox", "start needs a target", "e.g. `start dc1`");
-      return start(paths, args, timeoutMs);
+      return withCliLock(paths, timeoutMs * 2, () => start(paths, args, timeoutMs));
     case "logs": {
       const n = Number(option(args, "-n") ?? 100);
       const follow = args.includes("-f");

@@ -1,6 +1,5 @@
-// The shape of one audit entry, how its hash is computed, and the schema that reads it back from
-// storage. The hash covers every field but itself (prevHash included), so entries form a chain.
-import { z } from "zod";
+// The shape of one audit entry, how its hash is computed, and the strict reader that loads it back
+// from storage. The hash covers every field but itself (prevHash included), so entries form a chain.
 import type { JsonObject } from "../engine/json.js";
 import { canonicalJson, sha256Hex } from "./canonical-json.js";
 
@@ -25,20 +24,6 @@ export interface AuditEntry {
 
 export type UnhashedAuditEntry = Omit<AuditEntry, "hash">;
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-
-export const auditEntrySchema = z.strictObject({
-  seq: z.number().int().positive(),
-  at: z.iso.datetime(),
-  actor: z.string(),
-  action: z.string(),
-  runId: z.string().optional(),
-  stepId: z.string().optional(),
-  data: z.record(z.string(), z.json()),
-  prevHash: hex64,
-  hash: hex64,
-});
-
 export function entryHash(entry: UnhashedAuditEntry): string {
   const { seq, at, actor, action, runId, stepId, data, prevHash } = entry;
   const body: JsonObject = { seq, at, actor, action, data, prevHash };
@@ -56,7 +41,15 @@ export function serializeEntry(entry: AuditEntry): string {
   return canonicalJson(doc);
 }
 
-/** Reads a stored entry; undefined when it is not valid JSON or not entry-shaped. */
+const HEX64 = /^[0-9a-f]{64}$/;
+// toISOString's shape: what append writes, and all verify needs to compare times.
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const FIELDS = new Set(["seq", "at", "actor", "action", "runId", "stepId", "data", "prevHash", "hash"]);
+
+/**
+ * Reads a stored entry; undefined when it is not valid JSON or not entry-shaped. Hand-written rather
+ * than a schema because verify runs it on every entry of the log.
+ */
 export function parseEntry(text: string): AuditEntry | undefined {
   let raw: unknown;
   try {
@@ -64,10 +57,20 @@ export function parseEntry(text: string): AuditEntry | undefined {
   } catch {
     return undefined;
   }
-  const parsed = auditEntrySchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const { runId, stepId, ...rest } = parsed.data;
-  const entry: AuditEntry = { ...rest };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!FIELDS.has(key)) return undefined;
+  const { seq, at, actor, action, runId, stepId, data, prevHash, hash } = r;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) return undefined;
+  if (typeof at !== "string" || !ISO_UTC.test(at) || Number.isNaN(Date.parse(at))) return undefined;
+  if (typeof actor !== "string" || typeof action !== "string") return undefined;
+  if (runId !== undefined && typeof runId !== "string") return undefined;
+  if (stepId !== undefined && typeof stepId !== "string") return undefined;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  if (typeof prevHash !== "string" || !HEX64.test(prevHash)) return undefined;
+  if (typeof hash !== "string" || !HEX64.test(hash)) return undefined;
+  // JSON.parse output is JSON by construction, so `data` needs no deeper check.
+  const entry: AuditEntry = { seq, at, actor, action, data: data as JsonObject, prevHash, hash };
   if (runId !== undefined) entry.runId = runId;
   if (stepId !== undefined) entry.stepId = stepId;
   return entry;

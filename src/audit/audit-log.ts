@@ -209,14 +209,19 @@ export class AuditLog {
     let prevHash = GENESIS_HASH;
     let prevAtMs = -Infinity;
     let lastId: string | undefined;
+    const after = (id: string | undefined) => (id === undefined ? "-" : `(${id}`);
+    let next = this.readIds(after(undefined), this.pageSize);
     for (;;) {
-      let page = await this.readIds(lastId === undefined ? "-" : `(${lastId}`, this.pageSize);
+      let page = await next;
       if (page.length === 0) {
         // Stream and head change together in one script: once the head says H, entries ≤ H exist.
         const head = await this.readHead();
-        page = await this.readIds(lastId === undefined ? "-" : `(${lastId}`, this.pageSize);
+        page = await this.readIds(after(lastId), this.pageSize);
         if (page.length === 0) return this.compareHead(head, expected - 1, prevHash);
       }
+      // Fetch the next page while this one is hashed; an early return leaves it to settle unobserved.
+      next = this.readIds(after(page.at(-1)!.id), this.pageSize);
+      next.catch(() => undefined);
       for (const item of page) {
         lastId = item.id;
         const e = item.entry;

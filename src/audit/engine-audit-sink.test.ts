@@ -13,8 +13,12 @@ const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 const prefix = `switchover-test:audit-sink:${randomUUID()}`;
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== "0");
   redis.disconnect();
 });
 

@@ -1,5 +1,5 @@
-// Redaction before anything is hashed or written: Secret values, values under sensitive-looking keys,
-// bearer tokens and URL passwords inside strings. The result is plain JSON, so it hashes the same after a round trip.
+// Redaction before anything is hashed or written: Secrets, values under sensitive keys, bearer tokens and
+// URL passwords in strings. The result is plain JSON, so its hash survives a storage round trip.
 import { Secret } from "../config/secret.js";
 import type { JsonObject, JsonValue } from "../engine/json.js";
 

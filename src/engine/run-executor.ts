@@ -25,6 +25,8 @@ class RunCancelled extends Error {}
 type Phase = "plan" | "apply" | "verify";
 
 export class RunExecutor {
+  private readonly schemas = new WeakMap<AnyStep, ReturnType<AnyStep["input"]>>();
+
   constructor(private readonly res: EngineResources) {}
 
   /** Runs until the run is terminal or parked for approval. Safe to call again after a crash. */
@@ -199,7 +201,7 @@ export class RunExecutor {
         stepId: spec.id,
         data: { status: "pending" },
       });
-      return this.transitionRun(run, "waiting_approval");
+      return this.transitionRun(run, "waiting_approval", undefined, [i]);
     }
     return this.transitionStep(run, i, "applying", (s) => {
       patch(s);
@@ -292,7 +294,7 @@ export class RunExecutor {
       // A failed verify re-applies the same plan (apply converges); plan and apply retry in place.
       if (step.state === "verifying") return this.transitionStep(run, i, "applying", mutate);
       mutate(step);
-      return this.persist(run);
+      return this.persist(run, [i]);
     }
     run = await this.transitionStep(run, i, "failed", (s) => {
       s.error = toErrorRecord(error);
@@ -341,7 +343,7 @@ export class RunExecutor {
 
   private resolveInput(run: RunRecord, spec: StepSpec, def: AnyStep): unknown {
     const raw = spec.literal ? spec.with : resolveTree(spec.with, scopeOf(run));
-    const parsed = def.input(this.res.targets).safeParse(raw);
+    const parsed = this.schemaOf(def).safeParse(raw);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => ({
         path: ["with", ...i.path].join("."),
@@ -354,6 +356,16 @@ export class RunExecutor {
       );
     }
     return parsed.data;
+  }
+
+  /** Input schemas are built once per kind: building (and zod's first-parse compile) is costly. */
+  private schemaOf(def: AnyStep): ReturnType<AnyStep["input"]> {
+    let schema = this.schemas.get(def);
+    if (!schema) {
+      schema = def.input(this.res.targets);
+      this.schemas.set(def, schema);
+    }
+    return schema;
   }
 
   private planOf(step: StepRecord): StepPlan {
@@ -484,29 +496,31 @@ export class RunExecutor {
     assertStepTransition(step.id, from, to);
     step.state = to;
     mutate?.(step);
-    const saved = await this.persist(run);
+    const saved = await this.persist(run, [i]);
     await this.audit({ type: "step.transition", runId: run.id, stepId: step.id, from, to });
     return saved;
   }
 
+  /** changedSteps: steps mutated along with the run since the last save (usually none). */
   private async transitionRun(
     run: RunRecord,
     to: RunState,
     mutate?: (r: RunRecord) => void,
+    changedSteps: number[] = [],
   ): Promise<RunRecord> {
     const from = run.state;
     assertRunTransition(run.id, from, to);
     run.state = to;
     mutate?.(run);
-    const saved = await this.persist(run);
+    const saved = await this.persist(run, changedSteps);
     await this.audit({ type: "run.transition", runId: run.id, from, to });
     return saved;
   }
 
   /** Save with compare-and-set; a conflict caused by a cancel request ends the run as cancelled. */
-  private async persist(run: RunRecord): Promise<RunRecord> {
+  private async persist(run: RunRecord, changedSteps: number[]): Promise<RunRecord> {
     try {
-      return await this.res.store.save(run);
+      return await this.res.store.save(run, { changedSteps });
     } catch (err) {
       if (toSwitchoverError(err).code === ErrorCode.Conflict) {
         const fresh = await this.res.store.get(run.id);

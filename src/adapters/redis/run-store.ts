@@ -1,28 +1,28 @@
-// RunStore on Redis. Each run is one hash {v: version, doc: JSON}; saves are compare-and-set on the
-// version inside a Lua script, so two workers (or a worker and a cancel) can never interleave a write.
-// A sorted set indexes runs by creation time for listing.
+// RunStore on Redis. Each run is one hash: `v` (version), `runbook` (written once), `head` (the run's
+// own fields), `n` (step count) and `s:<i>` per step, so a transition rewrites only the run head and
+// the step that changed. Saves are compare-and-set on `v` inside a Lua script: two workers (or a
+// worker and a cancel) can never interleave a write. A sorted set indexes runs by creation time.
 import type { Redis } from "ioredis";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
-import type { RunRecord } from "../../engine/run-record.js";
+import type { RunRecord, StepRecord } from "../../engine/run-record.js";
 import { runNotFound, versionConflict } from "../../engine/ports/run-store.js";
-import type { RunStore } from "../../engine/ports/run-store.js";
+import type { RunStore, SaveOptions } from "../../engine/ports/run-store.js";
 
-// KEYS[1] run hash, KEYS[2] index; ARGV: doc, createdAt, id. Returns 1, or 0 if the run exists.
+// KEYS[1] run hash, KEYS[2] index; ARGV: createdAt, id, then field/value pairs. 1, or 0 if it exists.
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', '1', 'doc', ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1`;
 
-// KEYS[1] run hash; ARGV: expected version, new doc. Returns -1 missing, -2 stale (then the
-// stored version in the 2nd slot), or the new version.
+// KEYS[1] run hash; ARGV: expected version, new version, then field/value pairs.
+// Returns {-1, 0} if missing, {-2, stored} if stale, {new version, 0} when written.
 const SAVE = `
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1, 0} end
 if v ~= ARGV[1] then return {-2, tonumber(v)} end
-local nv = tonumber(v) + 1
-redis.call('HSET', KEYS[1], 'v', tostring(nv), 'doc', ARGV[2])
-return {nv, 0}`;
+redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 3))
+return {tonumber(ARGV[2]), 0}`;
 
 export interface RedisRunStoreOptions {
   /** Key prefix, e.g. "switchover" → switchover:run:<id>, switchover:runs. */
@@ -50,13 +50,14 @@ export class RedisRunStore implements RunStore {
 
   async create(run: RunRecord): Promise<RunRecord> {
     const stored = { ...run, version: 1 };
+    const fields = ["v", "1", "runbook", JSON.stringify(run.runbook), ...this.fields(stored)];
     const ok = (await this.call(
       "soRunCreate",
       this.runKey(run.id),
       this.indexKey(),
-      JSON.stringify(stored),
       String(run.createdAt),
       run.id,
+      ...fields,
     )) as number;
     if (ok !== 1) {
       throw new SwitchoverError(ErrorCode.Conflict, `run ${run.id} already exists`, {
@@ -67,31 +68,59 @@ export class RedisRunStore implements RunStore {
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
-    const doc = await this.redis.hget(this.runKey(id), "doc");
-    return doc === null ? undefined : (JSON.parse(doc) as RunRecord);
+    return this.assemble(await this.redis.hgetall(this.runKey(id)));
   }
 
-  async save(run: RunRecord): Promise<RunRecord> {
-    // The stored doc carries its own next version, so get() never needs a second field read.
+  async save(run: RunRecord, opts: SaveOptions = {}): Promise<RunRecord> {
     const next = { ...run, version: run.version + 1 };
-    const [result, actual] = (await this.call(
+    const result = (await this.call(
       "soRunSave",
       this.runKey(run.id),
       String(run.version),
-      JSON.stringify(next),
+      String(next.version),
+      ...this.fields(next, opts.changedSteps),
     )) as [number, number];
-    if (result === -1) throw runNotFound(run.id);
-    if (result === -2) throw versionConflict(run.id, run.version, actual);
+    if (result[0] === -1) throw runNotFound(run.id);
+    if (result[0] === -2) throw versionConflict(run.id, run.version, result[1]);
     return next;
+  }
+
+  /** Field/value pairs for the run head and the given steps (all steps when not given). */
+  private fields(run: RunRecord, changedSteps?: readonly number[]): string[] {
+    const { steps, runbook: _runbook, ...head } = run;
+    const out = ["head", JSON.stringify(head), "n", String(steps.length)];
+    const indexes = changedSteps ?? steps.map((_, i) => i);
+    for (const i of indexes) {
+      const step = steps[i];
+      if (step) out.push(`s:${i}`, JSON.stringify(step));
+    }
+    return out;
+  }
+
+  private assemble(hash: Record<string, string>): RunRecord | undefined {
+    if (!hash.head || !hash.runbook) return undefined;
+    const head = JSON.parse(hash.head) as Omit<RunRecord, "steps" | "runbook">;
+    const steps: StepRecord[] = [];
+    const n = Number(hash.n ?? 0);
+    for (let i = 0; i < n; i++) steps.push(JSON.parse(hash[`s:${i}`] ?? "null") as StepRecord);
+    return {
+      ...head,
+      version: Number(hash.v),
+      runbook: JSON.parse(hash.runbook) as RunRecord["runbook"],
+      steps,
+    };
   }
 
   async list(opts: { limit?: number } = {}): Promise<RunRecord[]> {
     const ids = await this.redis.zrevrange(this.indexKey(), 0, (opts.limit ?? 100) - 1);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.runKey(id), "doc");
+    for (const id of ids) pipeline.hgetall(this.runKey(id));
     const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, doc]) => (typeof doc === "string" ? [JSON.parse(doc) as RunRecord] : []));
+    return results.flatMap(([, hash]) => {
+      const run = this.assemble((hash ?? {}) as Record<string, string>);
+      return run ? [run] : [];
+    });
   }
 
   /** Deletes every run under the prefix (tests and sandbox resets), through SCAN, never KEYS. */

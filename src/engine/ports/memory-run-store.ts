@@ -2,7 +2,7 @@
 // serialise them, so tests cannot pass by sharing objects with the engine.
 import type { RunRecord } from "../run-record.js";
 import { runNotFound, versionConflict } from "./run-store.js";
-import type { RunStore } from "./run-store.js";
+import type { RunStore, SaveOptions } from "./run-store.js";
 import { ErrorCode, SwitchoverError } from "../errors.js";
 
 export class MemoryRunStore implements RunStore {
@@ -24,12 +24,17 @@ export class MemoryRunStore implements RunStore {
     return text === undefined ? undefined : (JSON.parse(text) as RunRecord);
   }
 
-  async save(run: RunRecord): Promise<RunRecord> {
+  /** Honours changedSteps exactly as a partial-writing store would: unlisted steps keep their stored value. */
+  async save(run: RunRecord, opts: SaveOptions = {}): Promise<RunRecord> {
     const text = this.runs.get(run.id);
     if (text === undefined) throw runNotFound(run.id);
-    const current = (JSON.parse(text) as RunRecord).version;
-    if (current !== run.version) throw versionConflict(run.id, run.version, current);
-    const stored = { ...run, version: run.version + 1 };
+    const current = JSON.parse(text) as RunRecord;
+    if (current.version !== run.version) throw versionConflict(run.id, run.version, current.version);
+    const changed = opts.changedSteps;
+    const steps = changed
+      ? current.steps.map((s, i) => (changed.includes(i) ? run.steps[i]! : s))
+      : run.steps;
+    const stored = { ...run, runbook: current.runbook, steps, version: run.version + 1 };
     const out = JSON.stringify(stored);
     this.runs.set(run.id, out);
     return JSON.parse(out) as RunRecord;

@@ -3,12 +3,22 @@
 import { ErrorCode, SwitchoverError } from "../errors.js";
 import type { RunRecord } from "../run-record.js";
 
+export interface SaveOptions {
+  /** Indexes into run.steps of the steps changed since this version was read or saved. */
+  changedSteps?: readonly number[];
+}
+
 export interface RunStore {
   /** Stores a new run (version 1); CONFLICT if the id exists. */
   create(run: RunRecord): Promise<RunRecord>;
   get(id: string): Promise<RunRecord | undefined>;
-  /** Persists run if the stored version equals run.version; returns it with version + 1. */
-  save(run: RunRecord): Promise<RunRecord>;
+  /**
+   * Persists run if the stored version equals run.version; returns it with version + 1.
+   * `changedSteps` lets a store write only the run's own fields and those steps (the executor
+   * changes one step per transition); omitted means every step may have changed. The runbook
+   * snapshot never changes after create.
+   */
+  save(run: RunRecord, opts?: SaveOptions): Promise<RunRecord>;
   /** Newest first. */
   list(opts?: { limit?: number }): Promise<RunRecord[]>;
 }

@@ -7,7 +7,7 @@ import type { JsonObject } from "../../../src/engine/json.js";
 import { defineStep } from "../../../src/engine/step-contract.js";
 import type { AnyStep, StepPlan } from "../../../src/engine/step-contract.js";
 import type { RunRecord } from "../../../src/engine/run-record.js";
-import type { RunStore } from "../../../src/engine/ports/run-store.js";
+import type { RunStore, SaveOptions } from "../../../src/engine/ports/run-store.js";
 
 /** Thrown when the simulated process dies; nothing after it may reach Redis. */
 export class Crash extends Error {
@@ -57,12 +57,12 @@ export class MortalStore implements RunStore {
     this.proc.check();
     return this.inner.list(opts);
   }
-  async save(run: RunRecord): Promise<RunRecord> {
+  async save(run: RunRecord, opts?: SaveOptions): Promise<RunRecord> {
     this.proc.check();
     const n = ++this.proc.saves;
     const crash = this.proc.crashAtSave;
     if (crash?.n === n && crash.when === "before") this.proc.die(`before save #${n}`);
-    const saved = await this.inner.save(run);
+    const saved = await this.inner.save(run, opts);
     if (crash?.n === n && crash.when === "after") this.proc.die(`after save #${n}`);
     return saved;
   }

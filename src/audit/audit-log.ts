@@ -15,7 +15,10 @@ export interface AuditLogOptions {
    * `<prefix>:audit:run:<id>`. On Redis Cluster use a hash tag (`{switchover}`): the append touches all three.
    */
   prefix: string;
-  /** Local JSONL copy; every append writes one line and fsyncs it. */
+  /**
+   * Local JSONL copy: each append by this instance writes its line (the stored document) and fsyncs.
+   * It holds this instance's entries in seq order — with a single writer, exactly the stream.
+   */
   jsonlPath?: string;
   /** Entries per Redis read in `verify` and `query` (default 1000): bounds memory whatever the log size. */
   pageSize?: number;

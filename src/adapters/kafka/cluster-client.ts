@@ -230,8 +230,13 @@ export class ClusterClient {
     }
     if (topics.length === 0) return before;
     const admin = await this.admin(opts.signal);
+    const asked = [
+      ...new Set(
+        [...changes.values()].flatMap((c) => Object.entries(c).map(([k, v]) => `${k}=${v ?? "(default)"}`)),
+      ),
+    ];
     await this.call(
-      `${opts.validateOnly ? "validating" : "altering"} configs of ${topics.length} topic(s)`,
+      `${opts.validateOnly ? "validating" : "setting"} ${asked.slice(0, 5).join(", ")} on ${topics.length === 1 ? `topic ${topics[0]}` : `${topics.length} topics`}`,
       opts.signal,
       () =>
         admin.alterConfigs({
@@ -313,7 +318,11 @@ export class ClusterClient {
     return res.groups.map((g) => ({
       groupId: g.groupId,
       state: g.state,
-      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+      })),
     }));
   }
 
@@ -404,14 +413,17 @@ export class ClusterClient {
   ): Promise<(ElectionResult & { error: string })[]> {
     const byTopic = new Map<string, number[]>();
     for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-    const res = await this.call(`electing ${type} leaders for ${partitions.length} partition(s)`, signal, () =>
-      this.channel.send(
-        electLeadersRequest(
-          type,
-          [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })),
-          this.config.requestTimeoutMs,
+    const res = await this.call(
+      `electing ${type} leaders for ${partitions.length} partition(s)`,
+      signal,
+      () =>
+        this.channel.send(
+          electLeadersRequest(
+            type,
+            [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })),
+            this.config.requestTimeoutMs,
+          ),
         ),
-      ),
     );
     if (res.errorCode !== 0) {
       throw toKafkaError(this.name, `electing ${type} leaders`, {

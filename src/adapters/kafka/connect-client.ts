@@ -100,18 +100,26 @@ export class ConnectClient {
 
   async pause(connector: string, signal?: AbortSignal): Promise<void> {
     const res = await this.#request("PUT", `connectors/${encodeURIComponent(connector)}/pause`, signal);
-    if (res.status !== 202 && res.status !== 204) throw this.#fail(`pause ${connector}`, res.status, res.body);
+    if (res.status !== 202 && res.status !== 204)
+      throw this.#fail(`pause ${connector}`, res.status, res.body);
   }
 
   async resume(connector: string, signal?: AbortSignal): Promise<void> {
     const res = await this.#request("PUT", `connectors/${encodeURIComponent(connector)}/resume`, signal);
-    if (res.status !== 202 && res.status !== 204) throw this.#fail(`resume ${connector}`, res.status, res.body);
+    if (res.status !== 202 && res.status !== 204)
+      throw this.#fail(`resume ${connector}`, res.status, res.body);
   }
 
   /** Creates or replaces a connector's config (PUT is idempotent in Connect). */
   async putConfig(connector: string, config: Record<string, string>, signal?: AbortSignal): Promise<void> {
-    const res = await this.#request("PUT", `connectors/${encodeURIComponent(connector)}/config`, signal, config);
-    if (res.status !== 200 && res.status !== 201) throw this.#fail(`configure ${connector}`, res.status, res.body);
+    const res = await this.#request(
+      "PUT",
+      `connectors/${encodeURIComponent(connector)}/config`,
+      signal,
+      config,
+    );
+    if (res.status !== 200 && res.status !== 201)
+      throw this.#fail(`configure ${connector}`, res.status, res.body);
   }
 
   async validate(config: Record<string, string>, signal?: AbortSignal): Promise<string[]> {

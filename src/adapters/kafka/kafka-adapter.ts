@@ -75,6 +75,8 @@ declare module "../../engine/step-contract.js" {
   }
 }
 
-export function createKafkaAdapter(config: Pick<Config, "clusters" | "connect" | "replication">): KafkaAdapter {
+export function createKafkaAdapter(
+  config: Pick<Config, "clusters" | "connect" | "replication">,
+): KafkaAdapter {
   return new KafkaAdapter(config);
 }

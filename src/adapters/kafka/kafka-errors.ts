@@ -49,7 +49,11 @@ const UNAVAILABLE = new Set([
   "COORDINATOR_LOAD_IN_PROGRESS",
   "NETWORK_EXCEPTION",
 ]);
-const NOT_FOUND = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "GROUP_ID_NOT_FOUND", "KafkaJSTopicMetadataNotLoaded"]);
+const NOT_FOUND = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "GROUP_ID_NOT_FOUND",
+  "KafkaJSTopicMetadataNotLoaded",
+]);
 const VALIDATION = new Set([
   "INVALID_CONFIG",
   "INVALID_REQUEST",
@@ -59,7 +63,12 @@ const VALIDATION = new Set([
   "INVALID_REPLICATION_FACTOR",
   "INVALID_TOPIC_EXCEPTION",
 ]);
-const CONFLICT = new Set(["NON_EMPTY_GROUP", "REBALANCE_IN_PROGRESS", "REASSIGNMENT_IN_PROGRESS", "UNKNOWN_MEMBER_ID"]);
+const CONFLICT = new Set([
+  "NON_EMPTY_GROUP",
+  "REBALANCE_IN_PROGRESS",
+  "REASSIGNMENT_IN_PROGRESS",
+  "UNKNOWN_MEMBER_ID",
+]);
 
 /** Wraps any Kafka failure as a SwitchoverError whose message starts with what was being done. */
 export function toKafkaError(cluster: string, doing: string, err: unknown): SwitchoverError {

@@ -67,7 +67,7 @@ interface InternalCluster {
 }
 
 async function loadEncoder(): Promise<new () => KafkaEncoder> {
-  const mod = (await import("kafkajs/src/protocol/encoder.js" as string)) as {
+  const mod = (await import("kafkajs/src/protocol/encoder.js")) as {
     default: new () => KafkaEncoder;
   };
   return mod.default;
@@ -159,11 +159,14 @@ export class ProtocolChannel {
         maxWaitTime: 200,
         minBytes: 1,
         maxBytes: 16 * 1024 * 1024,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: 8 * 1024 * 1024 }] }],
+        topics: [
+          { topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes: 8 * 1024 * 1024 }] },
+        ],
       });
       const p = res.responses[0]?.partitions[0];
       if (!p) throw new Error(`empty fetch response for ${topic}-${partition}`);
-      if (p.errorCode !== 0) throw new Error(`fetch ${topic}-${partition} failed with error code ${p.errorCode}`);
+      if (p.errorCode !== 0)
+        throw new Error(`fetch ${topic}-${partition} failed with error code ${p.errorCode}`);
       let next = offset;
       for (const m of p.messages) {
         const o = BigInt(m.offset);

@@ -48,16 +48,28 @@ describe("planPlacement", () => {
 
   it("moves nothing when no replica is on a drained broker (idempotent)", () => {
     expect(
-      planPlacement({ partitions: [{ topic: "t", partition: 0, replicas: [3, 4] }], brokers: stretch, drainRacks: ["dc1"] }),
+      planPlacement({
+        partitions: [{ topic: "t", partition: 0, replicas: [3, 4] }],
+        brokers: stretch,
+        drainRacks: ["dc1"],
+      }),
     ).toEqual([]);
   });
 
   it("drains explicit brokers and refuses when nothing is eligible", () => {
     expect(
-      planPlacement({ partitions: [{ topic: "t", partition: 0, replicas: [1, 3] }], brokers: stretch, drainBrokers: [1] }),
+      planPlacement({
+        partitions: [{ topic: "t", partition: 0, replicas: [1, 3] }],
+        brokers: stretch,
+        drainBrokers: [1],
+      }),
     ).toEqual([{ topic: "t", partition: 0, from: [1, 3], to: [3, 2] }]);
     expect(() =>
-      planPlacement({ partitions: [{ topic: "t", partition: 0, replicas: [1] }], brokers: stretch, drainRacks: ["dc1", "dc2"] }),
+      planPlacement({
+        partitions: [{ topic: "t", partition: 0, replicas: [1] }],
+        brokers: stretch,
+        drainRacks: ["dc1", "dc2"],
+      }),
     ).toThrow(PlacementError);
   });
 });

@@ -43,7 +43,9 @@ export function planPlacement(req: PlacementRequest): Move[] {
   if (eligible.length === 0) throw new PlacementError("no eligible brokers left after draining");
   const rackOf = new Map(eligible.map((b) => [b.nodeId, b.rack ?? `#${b.nodeId}`]));
   const isEligible = (id: number): boolean => rackOf.has(id);
-  const sorted = [...req.partitions].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const sorted = [...req.partitions].sort(
+    (a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition,
+  );
 
   // Loads start from what stays put, so new replicas even out the survivors.
   const load = new Map(eligible.map((b) => [b.nodeId, 0]));

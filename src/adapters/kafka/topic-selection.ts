@@ -26,10 +26,15 @@ export const topicSelectionSchema = z
     where: z
       .strictObject({
         /** min.insync.replicas > replicas on live brokers outside these racks (the DC-loss predicate). */
-        minIsrExceedsSurvivingReplicas: z.strictObject({ failedRacks: z.array(z.string()).default([]) }).optional(),
+        minIsrExceedsSurvivingReplicas: z
+          .strictObject({ failedRacks: z.array(z.string()).default([]) })
+          .optional(),
         /** Some partition has a replica on one of these racks or brokers. */
         hasReplicasOn: z
-          .strictObject({ racks: z.array(z.string()).optional(), brokers: z.array(z.number().int()).optional() })
+          .strictObject({
+            racks: z.array(z.string()).optional(),
+            brokers: z.array(z.number().int()).optional(),
+          })
           .optional(),
         underReplicated: z.boolean().optional(),
       })
@@ -38,7 +43,11 @@ export const topicSelectionSchema = z
   })
   .check((ctx) => {
     if (!ctx.value.names && ctx.value.pattern === undefined && !ctx.value.where) {
-      ctx.issues.push({ code: "custom", input: ctx.value, message: "select topics by names, pattern and/or where" });
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: "select topics by names, pattern and/or where",
+      });
     }
   });
 export type TopicSelection = z.infer<typeof topicSelectionSchema>;
@@ -60,19 +69,29 @@ export interface SelectionFacts {
 }
 
 /** Replicas of a partition that sit on live brokers outside the failed racks. */
-export function survivingReplicas(replicas: readonly number[], brokers: readonly BrokerInfo[], failedRacks: readonly string[]): number {
+export function survivingReplicas(
+  replicas: readonly number[],
+  brokers: readonly BrokerInfo[],
+  failedRacks: readonly string[],
+): number {
   const alive = new Map(brokers.map((b) => [b.nodeId, b.rack]));
   return replicas.filter((r) => alive.has(r) && !failedRacks.includes(alive.get(r) ?? "")).length;
 }
 
 /** The predicate part of a selection, over facts already read (pure; unit-tested). */
-export function matchesWhere(topic: string, where: NonNullable<TopicSelection["where"]>, facts: SelectionFacts): boolean {
+export function matchesWhere(
+  topic: string,
+  where: NonNullable<TopicSelection["where"]>,
+  facts: SelectionFacts,
+): boolean {
   const state = facts.states.get(topic);
   if (!state) return false;
   if (where.minIsrExceedsSurvivingReplicas) {
     const minIsr = facts.minIsr.get(topic) ?? 1;
     const failed = where.minIsrExceedsSurvivingReplicas.failedRacks;
-    const worst = Math.min(...state.partitions.map((p) => survivingReplicas(p.replicas, facts.brokers, failed)));
+    const worst = Math.min(
+      ...state.partitions.map((p) => survivingReplicas(p.replicas, facts.brokers, failed)),
+    );
     if (!(minIsr > worst)) return false;
   }
   if (where.hasReplicasOn) {

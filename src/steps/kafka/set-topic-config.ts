@@ -28,7 +28,12 @@ const inputSchema = (t: TargetCatalog) =>
       const v = ctx.value;
       const bySet = v.topics !== undefined && v.set !== undefined;
       if (bySet === (v.restore !== undefined)) {
-        ctx.issues.push({ code: "custom", input: v, message: "give either topics and set, or restore", path: [] });
+        ctx.issues.push({
+          code: "custom",
+          input: v,
+          message: "give either topics and set, or restore",
+          path: [],
+        });
       }
       if (v.set && Object.keys(v.set).length === 0) {
         ctx.issues.push({ code: "custom", input: v.set, message: "set at least one config", path: ["set"] });
@@ -75,7 +80,8 @@ export const setTopicConfigStep = defineStep<Input, "kafka">({
       }
     }
     // The brokers' own validation: a bad value fails the dry-run, not the real run halfway.
-    if (pending.size > 0) await client.alterTopicOverrides(pending, { validateOnly: true, signal: ctx.signal });
+    if (pending.size > 0)
+      await client.alterTopicOverrides(pending, { validateOnly: true, signal: ctx.signal });
     return { changes, outputs: { topics: [...wanted.keys()], changed: pending.size } };
   },
   async apply(ctx, plan, input) {

@@ -1,0 +1,55 @@
+// Reads MirrorMaker 2's bookkeeping for a flow in one pass each: the checkpoints topic on the target
+// (all groups at once) and the offset-syncs topic on the source. Groupless fetches: nothing left behind.
+import type { ClusterClient } from "./cluster-client.js";
+import { checkpointsTopic, decodeCheckpoint, decodeOffsetSync, Mm2RecordError } from "./mm2-records.js";
+import type { OffsetSync } from "./mm2-records.js";
+import type { TimedCheckpoint } from "./offset-translation.js";
+
+async function readWholeTopic(client: ClusterClient, topic: string, signal?: AbortSignal) {
+  const out: { key: Buffer | null; value: Buffer | null; timestamp: number }[] = [];
+  for (const p of await client.offsets(topic, signal)) {
+    if (p.high <= p.low) continue;
+    out.push(...(await client.readPartition(topic, p.partition, p.low, p.high, signal)));
+  }
+  return out;
+}
+
+/** Every checkpoint MM2 wrote for `sourceAlias` on the target, in log order (tombstones skipped). */
+export async function readCheckpoints(
+  target: ClusterClient,
+  sourceAlias: string,
+  signal?: AbortSignal,
+): Promise<TimedCheckpoint[]> {
+  const topic = checkpointsTopic(sourceAlias);
+  if (!(await target.listTopics(signal)).includes(topic)) return [];
+  const out: TimedCheckpoint[] = [];
+  for (const r of await readWholeTopic(target, topic, signal)) {
+    if (r.value === null) continue;
+    try {
+      out.push({ ...decodeCheckpoint(r.key, r.value), emittedAt: r.timestamp });
+    } catch (err) {
+      if (!(err instanceof Mm2RecordError)) throw err;
+    }
+  }
+  return out;
+}
+
+/** The offset syncs MM2 keeps on the source for the flow towards `targetAlias` (default location). */
+export async function readOffsetSyncs(
+  source: ClusterClient,
+  targetAlias: string,
+  signal?: AbortSignal,
+): Promise<OffsetSync[]> {
+  const topic = `mm2-offset-syncs.${targetAlias}.internal`;
+  if (!(await source.listTopics(signal)).includes(topic)) return [];
+  const out: OffsetSync[] = [];
+  for (const r of await readWholeTopic(source, topic, signal)) {
+    if (r.value === null) continue;
+    try {
+      out.push(decodeOffsetSync(r.key, r.value));
+    } catch (err) {
+      if (!(err instanceof Mm2RecordError)) throw err;
+    }
+  }
+  return out;
+}

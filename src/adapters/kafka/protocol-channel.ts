@@ -66,10 +66,10 @@ interface InternalCluster {
   brokerPool: { metadata: { brokers: BrokerInfo[] } | null };
 }
 
+/** kafkajs's own Encoder, loaded by a computed specifier (the file ships no type declarations). */
+const ENCODER_MODULE: string = "kafkajs/src/protocol/encoder.js";
 async function loadEncoder(): Promise<new () => KafkaEncoder> {
-  const mod = (await import("kafkajs/src/protocol/encoder.js")) as {
-    default: new () => KafkaEncoder;
-  };
+  const mod = (await import(ENCODER_MODULE)) as { default: new () => KafkaEncoder };
   return mod.default;
 }
 

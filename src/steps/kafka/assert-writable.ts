@@ -1,6 +1,7 @@
 // `kafka.assertWritable`: prove a topic takes writes — a canary produced with acks=all and read back
 // from the partition leader. Nothing happens in a dry-run; the canary record is the only side effect.
 import { randomUUID } from "node:crypto";
+import type { RecordMetadata } from "kafkajs";
 import { z } from "zod";
 import { kafkaErrorTypes } from "../../adapters/kafka/kafka-errors.js";
 import "../../adapters/kafka/kafka-adapter.js";
@@ -40,7 +41,7 @@ export const assertWritableStep = defineStep<Input, "kafka">({
     const id = randomUUID();
     const value = Buffer.from(JSON.stringify({ canary: id, runId: ctx.runId, stepId: ctx.stepId }));
     const t0 = Date.now();
-    let meta;
+    let meta: RecordMetadata | undefined;
     try {
       [meta] = await client.call(`canary produce to ${input.topic}`, ctx.signal, () =>
         producer.send({
@@ -67,6 +68,11 @@ export const assertWritableStep = defineStep<Input, "kafka">({
         { cause: err, details: { kafkaErrors: types } },
       );
     }
+    if (!meta)
+      throw new SwitchoverError(
+        ErrorCode.VerifyFailed,
+        `canary produce to ${input.topic} returned no metadata`,
+      );
     const latencyMs = Date.now() - t0;
     const offset = BigInt(meta.baseOffset ?? "-1");
     const back = await client.readPartition(input.topic, meta.partition, offset, offset + 1n, ctx.signal);

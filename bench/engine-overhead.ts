@@ -2,6 +2,7 @@
 // every transition persisted) on the real Redis run store. Prints the median of several runs with
 // min/max. Goal: < 2 ms per step. Run: npx tsx bench/engine-overhead.ts [redis-url]
 import { randomUUID } from "node:crypto";
+import { cpus, loadavg } from "node:os";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { RedisRunStore } from "../src/adapters/redis/run-store.js";
@@ -75,17 +76,23 @@ async function main(): Promise<void> {
   }
 
   const perStep: number[] = [];
+  const cpuPerStep: number[] = [];
   let saves = 0;
   try {
     for (let r = 0; r < WARMUP + RUNS; r++) {
       const created = await engine.createRun({ runbook, dryRun: false });
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const run = await engine.execute(created.id);
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       if (run.state !== "succeeded")
         throw new Error(`bench run ended ${run.state}: ${JSON.stringify(run.error)}`);
       saves = run.version - 1;
-      if (r >= WARMUP) perStep.push(ms / STEPS);
+      if (r >= WARMUP) {
+        perStep.push(ms / STEPS);
+        cpuPerStep.push((cpu.user + cpu.system) / 1000 / STEPS);
+      }
     }
   } finally {
     await store.clear();
@@ -101,9 +108,15 @@ async function main(): Promise<void> {
     `  runs: ${RUNS} (after ${WARMUP} warm-up), persisted saves per run: ${saves} (${fmt(saves / STEPS)} per step)`,
   );
   console.log(
-    `  per step: median ${fmt(median)} ms, min ${fmt(sorted[0]!)} ms, max ${fmt(sorted[sorted.length - 1]!)} ms`,
+    `  wall time per step: median ${fmt(median)} ms, min ${fmt(sorted[0]!)} ms, max ${fmt(sorted[sorted.length - 1]!)} ms`,
   );
-  console.log(`  redis PING round trip (median): ${fmt(ping)} ms`);
+  const cpuSorted = [...cpuPerStep].sort((a, b) => a - b);
+  console.log(
+    `  process CPU per step (engine + client, excludes waiting on Redis): median ${fmt(cpuSorted[Math.floor(cpuSorted.length / 2)]!)} ms`,
+  );
+  console.log(
+    `  redis PING round trip (median): ${fmt(ping)} ms; load average: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`,
+  );
   console.log(`  goal < 2 ms per step: ${median < 2 ? "met" : "NOT met"}`);
   if (median >= 2) process.exitCode = 1;
 }

@@ -22,6 +22,8 @@ export interface CreateRunRequest {
   requestedBy?: string;
   reason?: string;
   id?: string;
+  /** Set by createRevert: the run this one undoes. */
+  revertOf?: string;
 }
 
 export interface Actor {
@@ -54,6 +56,7 @@ export class RunEngine {
     };
     if (req.requestedBy !== undefined) run.requestedBy = req.requestedBy;
     if (req.reason !== undefined) run.reason = req.reason;
+    if (req.revertOf !== undefined) run.revertOf = req.revertOf;
     if (req.fromPlan !== undefined) {
       if (dryRun)
         throw new SwitchoverError(ErrorCode.Validation, "fromPlan pins a real run; set dryRun: false");
@@ -79,14 +82,13 @@ export class RunEngine {
   async createRevert(runId: string, opts: Actor & { dryRun?: boolean } = {}): Promise<RunRecord> {
     const original = await this.mustGet(runId);
     const runbook = buildRevertRunbook(original, this.res.catalog);
-    const created = await this.createRun({
+    return this.createRun({
       runbook,
       dryRun: opts.dryRun ?? true,
       ...(opts.by !== undefined ? { requestedBy: opts.by } : {}),
       reason: opts.reason ?? `revert of ${runId}`,
+      revertOf: runId,
     });
-    created.revertOf = runId;
-    return this.res.store.save(created);
   }
 
   /** Drives the run until it finishes or parks for approval; resumes a run interrupted by a crash. */

@@ -416,33 +416,30 @@ export class RunExecutor {
   ): Promise<T> {
     if (runSignal.aborted) throw abortError(runSignal);
     const stepCtl = new AbortController();
-    const timerCtl = new AbortController();
+    const timerCtl = spec.timeout !== undefined ? new AbortController() : undefined;
     const onRunAbort = (): void => stepCtl.abort(runSignal.reason);
     runSignal.addEventListener("abort", onRunAbort, { once: true });
-    const aborted = new Promise<never>((_, reject) => {
-      stepCtl.signal.addEventListener("abort", () => reject(abortError(stepCtl.signal)), { once: true });
-    });
-    const racers: Promise<T>[] = [fn(stepCtl.signal), aborted];
-    if (spec.timeout !== undefined) {
-      const ms = parseDurationMs(spec.timeout);
-      racers.push(
-        this.res.clock.sleep(ms, timerCtl.signal).then(() => {
-          const err = new SwitchoverError(
-            ErrorCode.Timeout,
-            `step ${spec.id} timed out after ${spec.timeout}`,
-          );
-          stepCtl.abort(err);
-          throw err;
-        }),
-      );
-    }
     try {
+      const aborted = new Promise<never>((_, reject) => {
+        stepCtl.signal.addEventListener("abort", () => reject(abortError(stepCtl.signal)), { once: true });
+      });
+      const racers: Promise<T>[] = [fn(stepCtl.signal), aborted];
+      if (timerCtl) {
+        racers.push(
+          this.res.clock.sleep(parseDurationMs(spec.timeout!), timerCtl.signal).then(() => {
+            const err = new SwitchoverError(
+              ErrorCode.Timeout,
+              `step ${spec.id} timed out after ${spec.timeout}`,
+            );
+            stepCtl.abort(err);
+            throw err;
+          }),
+        );
+      }
       return await Promise.race(racers);
     } finally {
-      timerCtl.abort();
+      timerCtl?.abort();
       runSignal.removeEventListener("abort", onRunAbort);
-      // Release the step's own waits once the engine has moved on.
-      if (!stepCtl.signal.aborted) stepCtl.abort(new SwitchoverError(ErrorCode.Cancelled, "phase finished"));
     }
   }
 

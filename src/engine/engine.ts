@@ -97,11 +97,39 @@ export class RunEngine {
       throw new SwitchoverError(ErrorCode.Conflict, `run ${runId} is already executing in this process`);
     }
     const controller = new AbortController();
+    const watcher = new AbortController();
     this.inFlight.set(runId, controller);
+    void this.watchForCancel(runId, controller, watcher.signal);
     try {
       return await this.executor.execute(runId, controller.signal);
     } finally {
+      watcher.abort();
       this.inFlight.delete(runId);
+    }
+  }
+
+  async list(opts: { limit?: number } = {}): Promise<RunRecord[]> {
+    return this.res.store.list(opts);
+  }
+
+  /** Aborts the in-flight phase when another process records a cancel request for this run. */
+  private async watchForCancel(runId: string, controller: AbortController, stop: AbortSignal): Promise<void> {
+    const every = this.res.cancelPollMs ?? 1_000;
+    try {
+      while (!stop.aborted) {
+        await this.res.clock.sleep(every, stop);
+        const run = await this.res.store.get(runId);
+        if (run?.cancelRequest && !stop.aborted) {
+          controller.abort(
+            new SwitchoverError(ErrorCode.Cancelled, run.cancelRequest.reason ?? "run cancelled"),
+          );
+          return;
+        }
+      }
+    } catch (err) {
+      // Stopping the watcher rejects its sleep; a store hiccup only delays noticing a cancel,
+      // which the next compare-and-set save notices anyway.
+      if (!stop.aborted) this.res.logger.warn({ runId, err: String(err) }, "cancel watcher stopped");
     }
   }
 

@@ -18,4 +18,9 @@ export interface EngineResources {
   /** Adapters steps may ask for; a step asking for one that is missing fails at its first phase. */
   adapters: Partial<AdapterMap>;
   newId?: () => string;
+  /**
+   * How often an executing run re-reads its record for a cancel request made by another process
+   * (the API cancels, a worker executes); default 1000 ms. In-process cancels abort at once.
+   */
+  cancelPollMs?: number;
 }

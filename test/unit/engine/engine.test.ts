@@ -2,6 +2,7 @@
 // retries with backoff, timeouts, cancellation, approval gates, retry/skip, and revert.
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/engine/ports/manual-clock.js";
+import { MemoryRunStore } from "../../../src/engine/ports/memory-run-store.js";
 import { SwitchoverError, ErrorCode } from "../../../src/engine/errors.js";
 import type { RunRecord } from "../../../src/engine/run-record.js";
 import { harness, World } from "./fixtures.js";
@@ -326,6 +327,24 @@ describe("timeouts and cancellation", () => {
     expect(states(r)).toEqual({ long: "failed", next: "pending" });
     expect(r.error).toMatchObject({ code: "CANCELLED", message: "dc1 came back" });
     expect(h.world.writes).toEqual([]);
+  });
+
+  it("a cancel recorded by another process aborts the in-flight wait too", async () => {
+    const store = new MemoryRunStore();
+    const worker = harness({ store, cancelPollMs: 20 });
+    const api = harness({ store });
+    const created = await worker.engine.createRun({
+      runbook: worker.runbook(doc(`  - id: long\n    uses: wait\n    with: { duration: 1h }\n`)),
+      dryRun: false,
+    });
+    const executing = worker.engine.execute(created.id);
+    await new Promise((r) => setTimeout(r, 30));
+    await api.engine.cancel(created.id, { by: "oncall", reason: "abort drill" });
+    const t0 = performance.now();
+    const r = await executing;
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(r.state).toBe("cancelled");
+    expect(r.error?.message).toBe("abort drill");
   });
 
   it("cancels queued and parked runs directly, and refuses to cancel a finished one", async () => {

@@ -152,6 +152,7 @@ export function harness(
     world?: World;
     http?: HttpClient;
     targets?: TargetCatalog;
+    cancelPollMs?: number;
   } = {},
 ): Harness {
   const world = opts.world ?? new World();
@@ -168,7 +169,8 @@ export function harness(
     catalog: registry,
     targets: opts.targets ?? targets,
     adapters: { http: opts.http ?? new FakeHttp() },
-    newId: () => `run-${++n}`,
+    newId: () => `run-${++n}-${Math.random().toString(36).slice(2, 8)}`,
+    ...(opts.cancelPollMs !== undefined ? { cancelPollMs: opts.cancelPollMs } : {}),
   };
   return {
     engine: new RunEngine(res),

@@ -1,0 +1,49 @@
+// Input fields and resolution shared by consumers.pause and consumers.resume: which fleet, on which
+// cluster, which groups (defaulting to the fleet's config), and the verification deadlines.
+import { z } from "zod";
+import type { ConsumerFleet } from "../../adapters/consumers/consumer-fleets.js";
+import { isDuration } from "../../engine/duration.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
+import { clusterRef, consumerFleetRef } from "../../engine/target-ref.js";
+import type { TargetCatalog } from "../../engine/target-catalog.js";
+
+export const duration = z.string().refine(isDuration, 'expected a duration such as "30s" or "5m"');
+
+export const fleetFields = (t: TargetCatalog) => ({
+  fleet: consumerFleetRef(t),
+  /** Defaults to the fleet's `cluster` in the environment file. */
+  cluster: clusterRef(t).optional(),
+  /** Defaults to the fleet's `groups`; verification checks each of them on Kafka. */
+  groups: z.array(z.string().min(1)).optional(),
+});
+
+export interface FleetTargetInput {
+  fleet: string;
+  cluster?: string | undefined;
+  groups?: string[] | undefined;
+}
+
+export interface ResolvedFleet {
+  fleet: ConsumerFleet;
+  cluster: string | undefined;
+  groups: string[];
+}
+
+export function resolveFleet(
+  fleets: { fleet(name: string): ConsumerFleet },
+  input: FleetTargetInput,
+): ResolvedFleet {
+  const fleet = fleets.fleet(input.fleet);
+  return { fleet, cluster: input.cluster ?? fleet.cluster, groups: input.groups ?? fleet.groups };
+}
+
+/** Verification on Kafka needs a cluster once there are groups to check. */
+export function clusterForGroups(r: ResolvedFleet, step: string): string {
+  if (r.cluster === undefined) {
+    throw new SwitchoverError(
+      ErrorCode.Validation,
+      `${step}: fleet ${r.fleet.name} has groups (${r.groups.join(", ")}) but no cluster to check them on; set cluster in the step or the fleet`,
+    );
+  }
+  return r.cluster;
+}

@@ -8,6 +8,7 @@ import { hasTemplate, parseTemplate } from "../expression/template.js";
 import type { StepCatalog } from "../step-catalog.js";
 import type { TargetCatalog } from "../target-catalog.js";
 import { runbookDocumentSchema } from "./document-schema.js";
+import { PARAM_TYPES } from "./model.js";
 import { checkParamValue } from "./params.js";
 import { formatPath } from "./problem.js";
 
@@ -77,16 +78,22 @@ function laterIds(steps: unknown[], i: number): Set<string> {
 
 function checkParams(params: Obj, problems: RawProblem[]): void {
   for (const [name, spec] of Object.entries(params)) {
-    if (!isObj(spec) || typeof spec.type !== "string") continue;
-    const typed = spec as { type: never; enum?: (string | number)[] };
-    if (Array.isArray(spec.enum)) {
-      spec.enum.forEach((e, k) => {
-        const why = checkParamValue({ type: typed.type }, spec.type === "string[]" ? [e] : e);
+    // An unknown type is reported by the structural check; values can only be checked against a known one.
+    const type = PARAM_TYPES.find((t) => t === spec?.type);
+    if (!isObj(spec) || type === undefined) continue;
+    const enumValues = Array.isArray(spec.enum) ? (spec.enum as unknown[]) : undefined;
+    if (enumValues) {
+      enumValues.forEach((e, k) => {
+        const why = checkParamValue({ type }, type === "string[]" ? [e] : e);
         if (why) problems.push({ path: ["params", name, "enum", k], message: `enum value: ${why}` });
       });
     }
     if (spec.default !== undefined) {
-      const why = checkParamValue(typed, spec.default);
+      const validEnum = enumValues?.every((e) => typeof e === "string" || typeof e === "number");
+      const why = checkParamValue(
+        validEnum ? { type, enum: enumValues as (string | number)[] } : { type },
+        spec.default,
+      );
       if (why) problems.push({ path: ["params", name, "default"], message: `default: ${why}` });
       if (spec.required === true) {
         problems.push({

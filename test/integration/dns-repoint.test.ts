@@ -423,6 +423,18 @@ describe("dns.repoint bad input: precise errors, nothing changed", () => {
     expect(dig(topology.record, "CNAME")[0]?.[3]).toBe(`${topology.initialTarget}.`);
   });
 
+  it("when a CNAME would join an existing A record, then plan refuses with CONFLICT instead of a silently ignored add", async () => {
+    const name = uniqueName("clash");
+    await client.update({ updates: [{ kind: "add", name, type: "A", ttl: 60, value: "192.0.2.70" }] });
+    const err = await failure(
+      plan({ zone: "sandbox", name, type: "CNAME", value: "dc2-kafka.dr.test", ttl: 30 }),
+    );
+    expect([err.code, err.message]).toEqual([
+      "CONFLICT",
+      `${name} already has A 192.0.2.70 (60); a CNAME cannot share its name with other records (repoint the A record, or remove it first with absent: true)`,
+    ]);
+  });
+
   it("when a TTL-only change targets a record that does not exist, then plan says so (NOT_FOUND)", async () => {
     const name = uniqueName("missing");
     const err = await failure(plan({ zone: "sandbox", name, type: "A", ttl: 5 }));

@@ -12,7 +12,7 @@ import {
   normalizeValues,
   sameRecordSet,
 } from "../../adapters/dns/providers/dns-provider.js";
-import type { AuthorityAnswer, RecordSet } from "../../adapters/dns/providers/dns-provider.js";
+import type { AuthorityAnswer, DnsProvider, RecordSet } from "../../adapters/dns/providers/dns-provider.js";
 import "../../adapters/dns/providers/dns-zones.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
@@ -127,6 +127,29 @@ function desiredOf(input: Input, name: string, current: RecordSet | undefined): 
   return { name, type, ttl, values: normalizeValues(type, values) };
 }
 
+/**
+ * A CNAME cannot share its name with other data (RFC 1034 §3.6.2), and servers silently ignore such
+ * an add (RFC 2136 §3.4.2.2): refuse at plan time rather than fail verification later.
+ */
+async function refuseCnameClash(
+  ctx: StepContext<"dns">,
+  provider: DnsProvider,
+  name: string,
+  type: RecordType,
+): Promise<void> {
+  const others: RecordType[] = type === "CNAME" ? ["A", "AAAA"] : ["CNAME"];
+  for (const other of others) {
+    const found = await dnsCall(() => provider.read(name, other, ctx.signal));
+    if (found) {
+      throw new SwitchoverError(
+        ErrorCode.Conflict,
+        `${name} already has ${other} ${formatRecordSet(found)}; a CNAME cannot share its name with other records (repoint the ${other} record, or remove it first with absent: true)`,
+        { details: { name, type, existing: other } },
+      );
+    }
+  }
+}
+
 function summary(name: string, type: string, from: RecordSet | undefined, to: RecordSet | undefined): string {
   const unchanged = sameRecordSet(from, to) ? " (unchanged)" : "";
   return `${name} ${type}: ${formatRecordSet(from)} → ${formatRecordSet(to)}${unchanged}`;
@@ -183,6 +206,7 @@ export const dnsRepointStep = defineStep<Input, "dns">({
     const name = await dnsCall(async () => nameInZone(input.name, provider.zone));
     const current = await dnsCall(() => provider.read(name, input.type, ctx.signal));
     const desired = desiredOf(input, name, current);
+    if (desired && !current) await refuseCnameClash(ctx, provider, name, input.type);
     const resource = `${name} ${input.type}`;
     const changes = sameRecordSet(current, desired)
       ? []

@@ -79,8 +79,9 @@ function laterIds(steps: unknown[], i: number): Set<string> {
 function checkParams(params: Obj, problems: RawProblem[]): void {
   for (const [name, spec] of Object.entries(params)) {
     // An unknown type is reported by the structural check; values can only be checked against a known one.
-    const type = PARAM_TYPES.find((t) => t === spec?.type);
-    if (!isObj(spec) || type === undefined) continue;
+    if (!isObj(spec)) continue;
+    const type = PARAM_TYPES.find((t) => t === spec.type);
+    if (type === undefined) continue;
     const enumValues = Array.isArray(spec.enum) ? (spec.enum as unknown[]) : undefined;
     if (enumValues) {
       enumValues.forEach((e, k) => {
@@ -90,10 +91,7 @@ function checkParams(params: Obj, problems: RawProblem[]): void {
     }
     if (spec.default !== undefined) {
       const validEnum = enumValues?.every((e) => typeof e === "string" || typeof e === "number");
-      const why = checkParamValue(
-        validEnum ? { type, enum: enumValues as (string | number)[] } : { type },
-        spec.default,
-      );
+      const why = checkParamValue(validEnum ? { type, enum: enumValues } : { type }, spec.default);
       if (why) problems.push({ path: ["params", name, "default"], message: `default: ${why}` });
       if (spec.required === true) {
         problems.push({

@@ -17,6 +17,8 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "redis:// or rediss:// URL")
     .optional(),
+  /** Local JSONL copy of the audit log (fsync'd); default: audit.jsonl beside the config file. */
+  SWITCHOVER_AUDIT_JSONL: z.string().min(1).optional(),
   /** Trust X-Forwarded-* from this many proxies (express "trust proxy"). */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });

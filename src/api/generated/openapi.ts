@@ -481,7 +481,9 @@ export interface components {
             errors?: components["schemas"]["FieldError"][];
             runId?: string;
             lockHolder?: components["schemas"]["LockHolder"];
-            details?: Record<string, never>;
+            details?: {
+                [key: string]: unknown;
+            };
         };
         FieldError: {
             /** @description JSON path of the failing value, e.g. "params.topic" or "body". */
@@ -520,7 +522,9 @@ export interface components {
             code: string;
             message: string;
             retryable: boolean;
-            details?: Record<string, never>;
+            details?: {
+                [key: string]: unknown;
+            };
         };
         StartRunRequest: {
             params?: components["schemas"]["Params"];
@@ -555,13 +559,17 @@ export interface components {
             input?: unknown;
             plan?: {
                 changes: components["schemas"]["Change"][];
-                outputs: Record<string, never>;
+                outputs: {
+                    [key: string]: unknown;
+                };
                 hash: string;
             };
             before?: unknown;
             applyTries?: number;
             applyRepeated?: boolean;
-            outputs?: Record<string, never>;
+            outputs?: {
+                [key: string]: unknown;
+            };
             approval?: {
                 /** @enum {string} */
                 status: "pending" | "approved" | "rejected";
@@ -606,7 +614,9 @@ export interface components {
             reason?: string;
             pin?: {
                 runId: string;
-                plans: Record<string, never>;
+                plans: {
+                    [key: string]: unknown;
+                };
             };
             revertOf?: string;
             cancelRequest?: {
@@ -615,7 +625,9 @@ export interface components {
                 reason?: string;
             };
             error?: components["schemas"]["ErrorRecord"];
-            drift?: Record<string, never>;
+            drift?: {
+                [key: string]: unknown;
+            };
             trigger: components["schemas"]["Trigger"];
             scheduleId?: string;
             /** @description Targets a real run locks ("cluster:dc1", "dns:primary", …); empty for dry-runs. */
@@ -653,7 +665,9 @@ export interface components {
             from?: string;
             to?: string;
             actor?: string;
-            data?: Record<string, never>;
+            data?: {
+                [key: string]: unknown;
+            };
         };
         RunReport: {
             runId: string;
@@ -698,7 +712,9 @@ export interface components {
         ParamSchema: {
             /** @constant */
             type: "object";
-            properties: Record<string, never>;
+            properties: {
+                [key: string]: unknown;
+            };
             required: string[];
             /** @constant */
             additionalProperties: false;
@@ -779,16 +795,21 @@ export interface components {
         ScheduleList: {
             items: components["schemas"]["Schedule"][];
         };
-        /** @description One entry of the hash-chained audit log. */
+        /** @description One entry of the hash-chained audit log (secrets redacted before writing). */
         AuditEntry: {
             seq: number;
-            type: string;
-            at?: unknown;
+            /** @description ISO 8601 (UTC) from the Redis server clock. */
+            at: string;
+            actor: string;
+            /** @description e.g. run.created, step.transition, schedule.upserted */
+            action: string;
             runId?: string;
             stepId?: string;
-            actor?: string;
-            hash?: string;
-            prevHash?: string;
+            data: {
+                [key: string]: unknown;
+            };
+            prevHash: string;
+            hash: string;
         };
         AuditList: {
             items: components["schemas"]["AuditEntry"][];
@@ -796,9 +817,11 @@ export interface components {
         };
         AuditVerification: {
             ok: boolean;
-            /** @description Entries walked. */
+            /** @description Entries found intact (before the first broken one). */
             checked: number;
+            headHash?: string;
             firstBroken?: {
+                /** @description Sequence number of the first broken entry. */
                 seq: number;
                 reason: string;
             };
@@ -1433,7 +1456,7 @@ export interface operations {
             query?: {
                 runId?: components["schemas"]["RunIdValue"];
                 actor?: string;
-                type?: string;
+                action?: string;
                 /** @description Epoch milliseconds or an ISO-8601 date-time, inclusive. */
                 since?: string;
                 /** @description Epoch milliseconds or an ISO-8601 date-time, inclusive. */

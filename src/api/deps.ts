@@ -1,0 +1,38 @@
+// Everything the HTTP layer is built from, filled by the composition root (src/main.ts) or a test.
+import type { Redis } from "ioredis";
+import type { AuditAppendInput, AuditPage, AuditQuery, AuditVerifyResult } from "../audit/audit-log.js";
+import type { ServiceConfig } from "../config/schema.js";
+import type { Logger } from "../engine/ports/logger.js";
+import type { StepCatalog } from "../engine/step-catalog.js";
+import type { TargetCatalog } from "../engine/target-catalog.js";
+import type { RunEventLog } from "../queue/run-events.js";
+import type { ScheduleService } from "../queue/schedules.js";
+import type { ServiceMetrics } from "./metrics.js";
+import type { Readiness } from "./readiness.js";
+import type { RunbookCatalog } from "./runbook-catalog.js";
+import type { RunService } from "./run-service.js";
+import type { TargetUniverse } from "./run-targets.js";
+
+/** The audit log as the API uses it (src/audit/audit-log.ts's AuditLog satisfies it). */
+export interface AuditPort {
+  append(input: AuditAppendInput): Promise<unknown>;
+  query(query: AuditQuery): Promise<AuditPage>;
+  verify(): Promise<AuditVerifyResult>;
+}
+
+export interface ApiDeps {
+  service: ServiceConfig;
+  runs: RunService;
+  runbooks: RunbookCatalog;
+  steps: StepCatalog;
+  targets: TargetCatalog;
+  universe: TargetUniverse;
+  schedules: ScheduleService;
+  audit: AuditPort;
+  events: RunEventLog;
+  /** A new Redis connection for one SSE client's blocking reads; closed when the client leaves. */
+  eventConnection: () => Redis;
+  readiness: Readiness;
+  metrics: ServiceMetrics;
+  logger: Logger;
+}

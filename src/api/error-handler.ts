@@ -1,0 +1,143 @@
+// The one place errors become HTTP answers: API problems, the engine's SwitchoverError (by code),
+// body-parser failures, and anything else as a logged 500 that reveals nothing internal.
+import type { ErrorRequestHandler, Response } from "express";
+import { SwitchoverError } from "../engine/errors.js";
+import type { Logger } from "../engine/ports/logger.js";
+import { ApiProblem, problemTypeUri, ProblemType } from "./problem.js";
+import type { FieldError, ProblemBody } from "./problem.js";
+
+interface BodyParserError {
+  type: string;
+  status: number;
+  expose?: boolean;
+  limit?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as { type?: unknown }).type === "string" &&
+    typeof (err as { status?: unknown }).status === "number"
+  );
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not found",
+  409: "Conflict",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Request is invalid",
+  500: "Internal error",
+  502: "Upstream failed",
+  503: "Unavailable",
+  504: "Timed out",
+};
+
+/** SwitchoverError details that carry located problems become `errors`. */
+function fieldErrors(details: Record<string, unknown>): FieldError[] | undefined {
+  const problems = details.problems;
+  if (!Array.isArray(problems)) return undefined;
+  const out: FieldError[] = [];
+  for (const p of problems as unknown[]) {
+    if (typeof p !== "object" || p === null) continue;
+    const { path, message, line, col } = p as Record<string, unknown>;
+    if (typeof message !== "string") continue;
+    const e: FieldError = { path: typeof path === "string" ? path : "", message };
+    if (typeof line === "number") e.line = line;
+    if (typeof col === "number") e.col = col;
+    out.push(e);
+  }
+  return out;
+}
+
+export function toProblem(err: unknown): { body: ProblemBody; headers: Record<string, string> } {
+  if (err instanceof ApiProblem) {
+    const body: ProblemBody = {
+      type: problemTypeUri(err.type),
+      title: err.title,
+      status: err.status,
+      detail: err.message,
+    };
+    const o = err.options;
+    if (o.errors) body.errors = o.errors;
+    if (o.runId) body.runId = o.runId;
+    if (o.lockHolder) body.lockHolder = o.lockHolder;
+    if (o.details) body.details = o.details;
+    return { body, headers: o.headers ?? {} };
+  }
+  if (err instanceof SwitchoverError) {
+    const status = err.httpStatus >= 400 && err.httpStatus <= 599 ? err.httpStatus : 500;
+    const body: ProblemBody = {
+      type: problemTypeUri(err.code.toLowerCase().replace(/_/g, "-")),
+      title: TITLES[status] ?? "Error",
+      status,
+      detail: status >= 500 && err.code === "INTERNAL" ? "internal error" : err.message,
+      code: err.code,
+      retryable: err.retryable,
+    };
+    const errors = fieldErrors(err.details);
+    if (errors) body.errors = errors;
+    if (typeof err.details.runId === "string") body.runId = err.details.runId;
+    return { body, headers: {} };
+  }
+  if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {
+    const [status, type, detail] =
+      err.type === "entity.parse.failed"
+        ? [400, ProblemType.MalformedJson, "request body is not valid JSON"]
+        : err.type === "entity.too.large"
+          ? [413, ProblemType.PayloadTooLarge, `request body exceeds the limit of ${err.limit ?? "?"} bytes`]
+          : err.type === "encoding.unsupported" || err.type === "charset.unsupported"
+            ? [415, ProblemType.UnsupportedMediaType, "unsupported body encoding or charset"]
+            : [400, ProblemType.MalformedRequest, `malformed request (${err.type})`];
+    return {
+      body: { type: problemTypeUri(type), title: TITLES[status] ?? "Bad request", status, detail },
+      headers: {},
+    };
+  }
+  return {
+    body: {
+      type: problemTypeUri(ProblemType.Internal),
+      title: "Internal error",
+      status: 500,
+      detail: "internal error; see the server log for the request id",
+    },
+    headers: {},
+  };
+}
+
+export function sendProblem(res: Response, err: unknown): void {
+  const { body, headers } = toProblem(err);
+  const requestId = res.locals.requestId as string | undefined;
+  if (requestId) body.requestId = requestId;
+  if (res.req.originalUrl) body.instance = res.req.originalUrl.split("?")[0]!.slice(0, 512);
+  res.status(body.status).set(headers).type("application/problem+json").send(JSON.stringify(body));
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // A stream (SSE) already started: nothing to answer; end it.
+      logger.warn({ err: String(err), path: req.path }, "error after response started");
+      next(err);
+      return;
+    }
+    const { body } = toProblem(err);
+    if (body.status >= 500) {
+      logger.error(
+        {
+          requestId: res.locals.requestId as string | undefined,
+          method: req.method,
+          path: req.path,
+          err:
+            err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        },
+        "request failed",
+      );
+    }
+    sendProblem(res, err);
+  };
+}

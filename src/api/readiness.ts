@@ -1,0 +1,60 @@
+// Readiness: every dependency answers within a short timeout (Redis, each configured Kafka cluster).
+// Results are cached briefly so probes from several load balancers do not multiply the checks.
+
+export interface DependencyCheck {
+  name: string;
+  check(signal: AbortSignal): Promise<void>;
+}
+
+export interface ReadinessResult {
+  status: "ready" | "not_ready";
+  checks: Record<string, { ok: boolean; latencyMs: number; error?: string }>;
+}
+
+export class Readiness {
+  private cached: { at: number; result: Promise<ReadinessResult> } | undefined;
+
+  constructor(
+    private readonly checks: readonly DependencyCheck[],
+    private readonly timeoutMs = 2_000,
+    private readonly cacheMs = 1_000,
+  ) {}
+
+  run(): Promise<ReadinessResult> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < this.cacheMs) return this.cached.result;
+    const result = this.runNow();
+    this.cached = { at: now, result };
+    return result;
+  }
+
+  private async runNow(): Promise<ReadinessResult> {
+    type Check = ReadinessResult["checks"][string];
+    const entries = await Promise.all(
+      this.checks.map(async (c): Promise<[string, Check]> => {
+        const t0 = performance.now();
+        const signal = AbortSignal.timeout(this.timeoutMs);
+        try {
+          await Promise.race([
+            c.check(signal),
+            new Promise<never>((_, reject) =>
+              signal.addEventListener(
+                "abort",
+                () => reject(new Error(`no answer within ${this.timeoutMs} ms`)),
+                {
+                  once: true,
+                },
+              ),
+            ),
+          ]);
+          return [c.name, { ok: true, latencyMs: Math.round(performance.now() - t0) }];
+        } catch (err) {
+          const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+          return [c.name, { ok: false, latencyMs: Math.round(performance.now() - t0), error }];
+        }
+      }),
+    );
+    const checks: ReadinessResult["checks"] = Object.fromEntries(entries);
+    return { status: entries.every(([, r]) => r.ok) ? "ready" : "not_ready", checks };
+  }
+}

@@ -1,0 +1,108 @@
+// GET /v1/runs/:id/events — Server-Sent Events: every recorded event after Last-Event-ID (all of
+// them without it), then live ones, then `event: end` once the run is finished. Each client gets
+// its own Redis connection for blocking reads, closed as soon as the client goes away.
+import { Router } from "express";
+import type { Response } from "express";
+import { z } from "zod";
+import { isTerminalRun } from "../../engine/states.js";
+import { requireRole } from "../auth.js";
+import type { ApiDeps } from "../deps.js";
+import { ApiProblem, ProblemType } from "../problem.js";
+import { lastEventIdSchema, noQuery, runIdSchema } from "../schemas.js";
+import { parseRequest } from "../validation.js";
+import type { StoredRunEvent } from "../../queue/run-events.js";
+import { ANY_ROLE } from "./roles.js";
+
+const idParams = z.strictObject({ id: runIdSchema });
+const headers = z.object({ "last-event-id": lastEventIdSchema.optional() });
+
+const FOLLOW_BLOCK_MS = 15_000;
+/** Once the run is finished, how long to wait for its final event before ending anyway. */
+const SETTLE_BLOCK_MS = 500;
+const SETTLE_TRIES = 4;
+
+function writeEvent(res: Response, e: StoredRunEvent): void {
+  res.write(`id: ${e.id}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`);
+}
+
+const isFinalEvent = (e: StoredRunEvent): boolean =>
+  e.event.type === "run.transition" &&
+  (e.event.to === "succeeded" || e.event.to === "failed" || e.event.to === "cancelled");
+
+export function runEventsRoute(deps: ApiDeps): Router {
+  const r = Router();
+  let clients = 0;
+
+  r.get("/runs/:id/events", requireRole(...ANY_ROLE), async (req, res) => {
+    const { id } = parseRequest(idParams, req.params, "params");
+    parseRequest(noQuery, req.query, "query");
+    let lastId = parseRequest(headers, req.headers, "headers")["last-event-id"];
+    await deps.runs.record(id);
+    if (clients >= deps.service.limits.sseClients) {
+      throw new ApiProblem(
+        503,
+        ProblemType.TooManyStreams,
+        "Too many event streams",
+        "too many open event streams; retry shortly",
+        {
+          headers: { "Retry-After": "5" },
+        },
+      );
+    }
+    clients++;
+    const conn = deps.eventConnection();
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clients--;
+      conn.disconnect();
+    };
+    req.on("close", close);
+    res.on("close", close);
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    res.write(`retry: 2000\n: events of run ${id}\n\n`);
+    try {
+      let sawFinal = false;
+      let settleTries = 0;
+      while (!closed) {
+        const batch = await deps.events.range(id, lastId, 500);
+        for (const e of batch) {
+          writeEvent(res, e);
+          lastId = e.id;
+          sawFinal = isFinalEvent(e);
+        }
+        if (batch.length === 500) continue;
+        const run = await deps.runs.record(id).then(
+          (x) => x.run,
+          () => undefined,
+        );
+        const finished = run !== undefined && isTerminalRun(run.state);
+        if (finished && (sawFinal || settleTries >= SETTLE_TRIES)) {
+          res.write(`event: end\ndata: ${JSON.stringify({ runId: id, state: run.state })}\n\n`);
+          break;
+        }
+        if (finished) settleTries++;
+        const live = await deps.events
+          .follow(conn, id, lastId ?? "0-0", finished ? SETTLE_BLOCK_MS : FOLLOW_BLOCK_MS)
+          .catch(() => [] as StoredRunEvent[]);
+        if (closed) break;
+        if (live.length === 0 && !finished) res.write(": keep-alive\n\n");
+        for (const e of live) {
+          writeEvent(res, e);
+          lastId = e.id;
+          sawFinal = isFinalEvent(e);
+        }
+      }
+    } finally {
+      close();
+      res.end();
+    }
+  });
+  return r;
+}

@@ -1,0 +1,83 @@
+// The drill report of a run: per-step durations, RTO (the run's wall time), the recovery point and
+// reprocess window as reported by steps' outputs, and the timeline of recorded events.
+import type { JsonValue } from "../engine/json.js";
+import type { RunRecord } from "../engine/run-record.js";
+import type { RunMeta } from "../queue/run-meta.js";
+import type { StoredRunEvent } from "../queue/run-events.js";
+import type { components } from "./generated/openapi.js";
+import { formatDuration } from "./render/run-text.js";
+
+export type RunReport = components["schemas"]["RunReport"];
+
+/** Output keys steps use for the recovery point and the reprocess window (kafka.verifyTranslatedOffsets). */
+const RPO_KEYS = ["rpo", "rpoMs", "recoveryPoint", "unreplicatedMessages"];
+const REPROCESS_KEYS = ["reprocess", "reprocessWindow", "reprocessMessages"];
+
+function findOutput(run: RunRecord, keys: readonly string[]): { stepId: string; value: JsonValue } | null {
+  for (const s of run.steps) {
+    for (const k of keys) {
+      const v = s.outputs?.[k];
+      if (v !== undefined) return { stepId: s.id, value: v };
+    }
+  }
+  return null;
+}
+
+export function buildReport(run: RunRecord, meta: RunMeta, events: readonly StoredRunEvent[]): RunReport {
+  const report: RunReport = {
+    runId: run.id,
+    runbook: run.runbook.metadata.name,
+    dryRun: run.dryRun,
+    state: run.state,
+    trigger: meta.trigger,
+    createdAt: run.createdAt,
+    queuedMs: run.startedAt !== undefined ? run.startedAt - run.createdAt : null,
+    rtoMs:
+      run.startedAt !== undefined && run.finishedAt !== undefined ? run.finishedAt - run.startedAt : null,
+    rpo: findOutput(run, RPO_KEYS),
+    reprocess: findOutput(run, REPROCESS_KEYS),
+    steps: run.steps.map((s) => {
+      const step: RunReport["steps"][number] = {
+        id: s.id,
+        uses: s.uses,
+        state: s.state,
+        attempt: s.attempt,
+        changes: s.plan?.changes.length ?? 0,
+        durationMs:
+          s.startedAt !== undefined && s.finishedAt !== undefined ? s.finishedAt - s.startedAt : null,
+      };
+      if (s.startedAt !== undefined) step.startedAt = s.startedAt;
+      if (s.finishedAt !== undefined) step.finishedAt = s.finishedAt;
+      if (s.timings?.planMs !== undefined) step.planMs = s.timings.planMs;
+      if (s.timings?.applyMs !== undefined) step.applyMs = s.timings.applyMs;
+      if (s.timings?.verifyMs !== undefined) step.verifyMs = s.timings.verifyMs;
+      if (s.error) step.error = s.error;
+      return step;
+    }),
+    timeline: events.map((e) => e.event),
+  };
+  if (run.startedAt !== undefined) report.startedAt = run.startedAt;
+  if (run.finishedAt !== undefined) report.finishedAt = run.finishedAt;
+  return report;
+}
+
+export function renderReportText(r: RunReport): string {
+  const lines = [
+    `report ${r.runId}  ${r.runbook}  ${r.dryRun ? "DRY-RUN" : "REAL RUN"}  ${r.state.toUpperCase()}  (trigger ${r.trigger})`,
+    `RTO contribution ${formatDuration(r.rtoMs ?? undefined)}  queued ${formatDuration(r.queuedMs ?? undefined)}`,
+    `RPO ${r.rpo ? `${JSON.stringify(r.rpo.value)} (step ${r.rpo.stepId})` : "not reported by any step"}`,
+    `reprocess ${r.reprocess ? `${JSON.stringify(r.reprocess.value)} (step ${r.reprocess.stepId})` : "not reported by any step"}`,
+    "",
+    ...r.steps.map(
+      (s) =>
+        `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} ${formatDuration(s.durationMs ?? undefined).padStart(8)}  plan ${formatDuration(s.planMs)} apply ${formatDuration(s.applyMs)} verify ${formatDuration(s.verifyMs)}  ${s.changes} change(s)`,
+    ),
+    "",
+    "timeline",
+    ...r.timeline.map(
+      (e) =>
+        `  ${new Date(e.at).toISOString()}  ${e.type}${e.stepId ? ` ${e.stepId}` : ""}${e.from || e.to ? ` ${e.from ?? "?"} → ${e.to ?? "?"}` : ""}${e.actor ? ` (${e.actor})` : ""}`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}

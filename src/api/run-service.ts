@@ -1,0 +1,340 @@
+// The run use cases behind the routes: start (idempotent, target-locked for real runs), the human
+// commands, revert, reads. Each reads as the flow it implements; HTTP stays in the routes.
+import { randomUUID } from "node:crypto";
+import type { Role } from "../config/schema.js";
+import { canonicalHash } from "../engine/canonical-hash.js";
+import type { RunEngine } from "../engine/engine.js";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+import type { RunStore } from "../engine/ports/run-store.js";
+import { buildRevertRunbook } from "../engine/revert.js";
+import type { RunRecord } from "../engine/run-record.js";
+import type { ParamValue, Runbook } from "../engine/runbook/model.js";
+import { resolveParams } from "../engine/runbook/params.js";
+import type { StepCatalog } from "../engine/step-catalog.js";
+import { isTerminalRun } from "../engine/states.js";
+import type { RunMeta, RunMetaStore, Trigger } from "../queue/run-meta.js";
+import type { RunQueue } from "../queue/run-queue.js";
+import type { TargetLocks } from "../queue/target-lock.js";
+import { hasRole } from "./auth.js";
+import type { Principal } from "./auth.js";
+import type { IdempotencyStore } from "./idempotency-store.js";
+import type { ServiceMetrics } from "./metrics.js";
+import { ApiProblem, ProblemType } from "./problem.js";
+import type { RunbookCatalog } from "./runbook-catalog.js";
+import { runTargets } from "./run-targets.js";
+import type { TargetUniverse } from "./run-targets.js";
+import { toRunSummary, toRunView } from "./run-view.js";
+import type { RunSummaryView, RunView } from "./run-view.js";
+
+export interface RunServiceDeps {
+  engine: RunEngine;
+  store: RunStore;
+  steps: StepCatalog;
+  runbooks: RunbookCatalog;
+  queue: RunQueue;
+  locks: TargetLocks;
+  meta: RunMetaStore;
+  idempotency: IdempotencyStore;
+  universe: TargetUniverse;
+  metrics?: ServiceMetrics;
+  twoPersonRule: boolean;
+  operatorRunbooks: readonly string[];
+}
+
+export interface StartRunInput {
+  params?: Record<string, ParamValue>;
+  dryRun: boolean;
+  fromPlan?: string;
+  reason?: string;
+}
+
+export interface StartContext {
+  trigger: Trigger;
+  scheduleId?: string;
+  idempotencyKey?: string;
+}
+
+export interface Started {
+  run: RunView;
+  /** True when an earlier request with the same Idempotency-Key created it. */
+  replayed: boolean;
+}
+
+export interface RunFilter {
+  runbook?: string;
+  state?: RunRecord["state"];
+  dryRun?: boolean;
+  trigger?: Trigger;
+  requestedBy?: string;
+  limit?: number;
+}
+
+const IDEMPOTENCY_WAIT_MS = 2_000;
+
+export class RunService {
+  constructor(private readonly d: RunServiceDeps) {}
+
+  async startRun(who: Principal, name: string, input: StartRunInput, ctx: StartContext): Promise<Started> {
+    const runbook = await this.runbook(name);
+    this.mayRun(who, name, input.dryRun);
+    return this.idempotent(who, ctx.idempotencyKey, { op: "start", name, input }, async () => {
+      const params = resolveParams(runbook.params, input.params);
+      return this.create(who, runbook, params, input, ctx);
+    });
+  }
+
+  async revert(
+    who: Principal,
+    runId: string,
+    input: { dryRun: boolean; reason?: string },
+    idempotencyKey?: string,
+  ): Promise<Started> {
+    const original = await this.mustGet(runId);
+    this.mayRun(who, original.runbook.metadata.name, input.dryRun);
+    return this.idempotent(who, idempotencyKey, { op: "revert", runId, input }, async () => {
+      // Built here rather than by engine.createRevert so the lock can be taken under the new run's
+      // id before the run exists (createRevert chooses the id itself).
+      const runbook = buildRevertRunbook(original, this.d.steps);
+      const originalMeta = await this.d.meta.get(runId);
+      const started = await this.create(
+        who,
+        runbook,
+        {},
+        { dryRun: input.dryRun, reason: input.reason ?? `revert of ${runId}` },
+        { trigger: "revert" },
+        originalMeta.targets,
+        runId,
+      );
+      return started;
+    });
+  }
+
+  async approve(who: Principal, runId: string, comment?: string): Promise<RunView> {
+    const run = await this.mustGet(runId);
+    if (this.d.twoPersonRule && run.requestedBy !== undefined && run.requestedBy === who.name) {
+      throw new ApiProblem(
+        403,
+        ProblemType.TwoPersonRule,
+        "Two-person rule",
+        `run ${runId} was requested by ${who.name}; another approver must approve it`,
+        { runId },
+      );
+    }
+    const saved = await this.d.engine.approve(runId, { by: who.name, ...(comment ? { comment } : {}) });
+    await this.d.queue.enqueueRun(runId, saved.version);
+    return this.view(saved);
+  }
+
+  async reject(who: Principal, runId: string, comment?: string): Promise<RunView> {
+    await this.mustGet(runId);
+    const saved = await this.d.engine.reject(runId, { by: who.name, ...(comment ? { comment } : {}) });
+    return this.settled(saved);
+  }
+
+  async cancel(who: Principal, runId: string, reason?: string): Promise<RunView> {
+    await this.mustGet(runId);
+    const saved = await this.d.engine.cancel(runId, { by: who.name, ...(reason ? { reason } : {}) });
+    return this.settled(saved);
+  }
+
+  async retry(who: Principal, runId: string, reason: string): Promise<RunView> {
+    const run = await this.mustGet(runId);
+    const meta = await this.d.meta.get(runId);
+    const relock = run.state === "failed" && !run.dryRun && meta.targets.length > 0;
+    if (relock) await this.lock(meta.targets, runId);
+    try {
+      const saved = await this.d.engine.retry(runId, { by: who.name, reason });
+      await this.d.queue.enqueueRun(runId, saved.version);
+      return toRunView(saved, meta);
+    } catch (err) {
+      if (relock) await this.d.locks.release(meta.targets, runId);
+      throw err;
+    }
+  }
+
+  async skip(who: Principal, runId: string, stepId: string, reason: string): Promise<RunView> {
+    const before = await this.mustGet(runId);
+    const saved = await this.d.engine.skipStep(runId, stepId, { by: who.name, reason });
+    // A gate skipped while parked: the run continues now. A failed run continues with retry.
+    if (before.state === "waiting_approval" && saved.state === "running") {
+      await this.d.queue.enqueueRun(runId, saved.version);
+    }
+    return this.view(saved);
+  }
+
+  async get(runId: string): Promise<RunView> {
+    return this.view(await this.mustGet(runId));
+  }
+
+  async record(runId: string): Promise<{ run: RunRecord; meta: RunMeta }> {
+    const run = await this.mustGet(runId);
+    return { run, meta: await this.d.meta.get(runId) };
+  }
+
+  async list(filter: RunFilter, maxScan: number): Promise<RunSummaryView[]> {
+    const limit = filter.limit ?? 50;
+    const runs = await this.d.store.list({ limit: maxScan });
+    const metas = await this.d.meta.getMany(runs.map((r) => r.id));
+    const out: RunSummaryView[] = [];
+    runs.forEach((run, i) => {
+      const meta = metas[i]!;
+      if (filter.runbook !== undefined && run.runbook.metadata.name !== filter.runbook) return;
+      if (filter.state !== undefined && run.state !== filter.state) return;
+      if (filter.dryRun !== undefined && run.dryRun !== filter.dryRun) return;
+      if (filter.trigger !== undefined && meta.trigger !== filter.trigger) return;
+      if (filter.requestedBy !== undefined && run.requestedBy !== filter.requestedBy) return;
+      if (out.length < limit) out.push(toRunSummary(run, meta));
+    });
+    return out;
+  }
+
+  /** The runbook by name, or 404; 422 with every located problem when its file is invalid. */
+  async runbook(name: string): Promise<Runbook> {
+    const entry = await this.d.runbooks.get(name);
+    if (!entry) throw ApiProblem.notFound(`runbook ${name} not found`);
+    if (!entry.valid || !entry.runbook) {
+      throw new SwitchoverError(ErrorCode.RunbookInvalid, `runbook ${name} (${entry.file}) is invalid`, {
+        details: { problems: entry.problems },
+      });
+    }
+    return entry.runbook;
+  }
+
+  private mayRun(who: Principal, name: string, dryRun: boolean): void {
+    const roles: Role[] = ["operator"];
+    if (!hasRole(who, ...roles)) {
+      throw ApiProblem.forbidden(`token "${who.name}" needs the operator or admin role to start runs`);
+    }
+    if (dryRun || who.roles.includes("admin")) return;
+    const allowed = this.d.operatorRunbooks;
+    if (!allowed.includes("*") && !allowed.includes(name)) {
+      throw ApiProblem.forbidden(
+        `operators may dry-run ${name} but not run it for real (not in service.operatorRunbooks); ask an admin`,
+      );
+    }
+  }
+
+  private async create(
+    who: Principal,
+    runbook: Runbook,
+    params: Record<string, ParamValue>,
+    input: StartRunInput,
+    ctx: StartContext,
+    extraTargets: readonly string[] = [],
+    revertOf?: string,
+  ): Promise<Started> {
+    const id = randomUUID();
+    const targets = input.dryRun
+      ? []
+      : [...new Set([...runTargets(runbook, params, this.d.universe), ...extraTargets])].sort();
+    if (targets.length > 0) await this.lock(targets, id);
+    const meta: RunMeta = { trigger: ctx.trigger, targets };
+    if (ctx.scheduleId !== undefined) meta.scheduleId = ctx.scheduleId;
+    let run: RunRecord;
+    try {
+      await this.d.meta.put(id, meta);
+      run = await this.d.engine.createRun({
+        id,
+        runbook,
+        params,
+        dryRun: input.dryRun,
+        requestedBy: who.name,
+        ...(input.fromPlan !== undefined ? { fromPlan: input.fromPlan } : {}),
+        ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      });
+      if (revertOf !== undefined) run = await this.d.store.save({ ...run, revertOf });
+    } catch (err) {
+      await this.d.locks.release(targets, id);
+      await this.d.meta.delete(id);
+      throw err;
+    }
+    try {
+      await this.d.queue.enqueueRun(id, run.version);
+    } catch (err) {
+      // Not queued means never driven: end it rather than leave a queued run holding the lock.
+      await this.d.engine
+        .cancel(id, { by: "switchover", reason: "could not be queued" })
+        .catch(() => undefined);
+      await this.d.locks.release(targets, id);
+      throw err;
+    }
+    return { run: toRunView(run, meta), replayed: false };
+  }
+
+  private async lock(targets: readonly string[], runId: string): Promise<void> {
+    const t0 = performance.now();
+    const result = await this.d.locks.acquire(targets, runId);
+    const seconds = (performance.now() - t0) / 1_000;
+    if (result.ok) {
+      this.d.metrics?.lockResult("acquired", seconds);
+      return;
+    }
+    const h = result.holder;
+    this.d.metrics?.lockResult("conflict", seconds, h.target);
+    throw new ApiProblem(
+      409,
+      ProblemType.TargetLocked,
+      "Target is locked",
+      `${h.target} is held by real run ${h.runId}; one real run per target at a time (dry-runs never block)`,
+      { runId: h.runId, lockHolder: { runId: h.runId, target: h.target, since: h.since } },
+    );
+  }
+
+  private async idempotent(
+    who: Principal,
+    key: string | undefined,
+    request: unknown,
+    work: () => Promise<Started>,
+  ): Promise<Started> {
+    if (key === undefined) return work();
+    const hash = canonicalHash(request);
+    const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+    for (;;) {
+      const claim = await this.d.idempotency.claim(who.name, key, hash);
+      if (claim.state === "done") return { run: await this.get(claim.runId), replayed: true };
+      if (claim.state === "mismatch") {
+        throw new ApiProblem(
+          422,
+          ProblemType.IdempotencyKeyReused,
+          "Idempotency-Key reused",
+          `Idempotency-Key ${key} was used with a different request; use a new key for a new request`,
+        );
+      }
+      if (claim.state === "new") break;
+      if (Date.now() > deadline) {
+        throw new ApiProblem(
+          409,
+          ProblemType.IdempotencyInProgress,
+          "Request in progress",
+          `a request with Idempotency-Key ${key} is still being processed; retry shortly`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    try {
+      const started = await work();
+      await this.d.idempotency.complete(who.name, key, hash, started.run.id);
+      return started;
+    } catch (err) {
+      await this.d.idempotency.abandon(who.name, key);
+      throw err;
+    }
+  }
+
+  /** After a command that may have finished the run: a finished real run gives its targets back. */
+  private async settled(run: RunRecord): Promise<RunView> {
+    const meta = await this.d.meta.get(run.id);
+    if (isTerminalRun(run.state)) await this.d.locks.release(meta.targets, run.id);
+    return toRunView(run, meta);
+  }
+
+  private async view(run: RunRecord): Promise<RunView> {
+    return toRunView(run, await this.d.meta.get(run.id));
+  }
+
+  private async mustGet(runId: string): Promise<RunRecord> {
+    const run = await this.d.engine.get(runId);
+    if (!run) throw ApiProblem.notFound(`run ${runId} not found`, { runId });
+    return run;
+  }
+}

@@ -1,0 +1,301 @@
+// Composition root: the only place that constructs adapters (Redis, BullMQ, audit log, Kafka
+// probes, HTTP client) and wires them into the engine, the API and the worker. `npm start` runs API
+// and worker in one process; SWITCHOVER_MODE=api|worker runs one of them (scale each out).
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Server } from "node:http";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import type { Express } from "express";
+import { AuditLog } from "./audit/audit-log.js";
+import { AuditSinkAdapter } from "./audit/engine-audit-sink.js";
+import { createApp } from "./api/app.js";
+import type { ApiDeps } from "./api/deps.js";
+import { IdempotencyStore } from "./api/idempotency-store.js";
+import { kafkaClusterCheck } from "./api/kafka-check.js";
+import { ServiceMetrics } from "./api/metrics.js";
+import { Readiness } from "./api/readiness.js";
+import type { DependencyCheck } from "./api/readiness.js";
+import { RunbookCatalog } from "./api/runbook-catalog.js";
+import { RunService } from "./api/run-service.js";
+import { targetUniverse } from "./api/run-targets.js";
+import { RedisRunStore } from "./adapters/redis/run-store.js";
+import { parseEnv } from "./config/env.js";
+import type { Env } from "./config/env.js";
+import { loadConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
+import { resolveSecret } from "./config/secret.js";
+import { RunEngine } from "./engine/engine.js";
+import { ErrorCode, SwitchoverError } from "./engine/errors.js";
+import { systemClock } from "./engine/ports/clock.js";
+import type { Clock } from "./engine/ports/clock.js";
+import type { Logger } from "./engine/ports/logger.js";
+import type { AdapterMap, AnyStep } from "./engine/step-contract.js";
+import { targetsFromConfig } from "./engine/target-catalog.js";
+import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
+import { redisOptionsFromUrl } from "./queue/redis-connection.js";
+import { RunEventLog } from "./queue/run-events.js";
+import { RunLeases } from "./queue/run-lease.js";
+import { RunMetaStore } from "./queue/run-meta.js";
+import { RunQueue } from "./queue/run-queue.js";
+import type { ScheduleJobData } from "./queue/run-queue.js";
+import { RunWorker } from "./queue/run-worker.js";
+import { ScheduleService } from "./queue/schedules.js";
+import { TargetLocks } from "./queue/target-lock.js";
+import { createFetchHttpClient } from "./steps/builtin/http-client.js";
+import { createStepRegistry } from "./steps/registry.js";
+
+export type Mode = "all" | "api" | "worker";
+
+export interface ServiceOptions {
+  config: Config;
+  mode: Mode;
+  logger: Logger;
+  /** Overrides config.redis.url (REDIS_URL). */
+  redisUrl?: string;
+  /** Extra step kinds (tests register test-only kinds here). */
+  extraSteps?: readonly AnyStep[];
+  /** Adapter overrides; by default the HTTP client is built here. */
+  adapters?: Partial<AdapterMap>;
+  auditJsonlPath?: string;
+  /** Readiness checks; by default Redis and every configured Kafka cluster. */
+  readinessChecks?: DependencyCheck[];
+  queueName?: string;
+  clock?: Clock;
+}
+
+export interface Service {
+  app: Express;
+  deps: ApiDeps;
+  worker: RunWorker | undefined;
+  queue: RunQueue;
+  redis: Redis;
+  engine: RunEngine;
+  /** Stops the worker (finishing or parking in-flight runs within graceMs) and closes connections. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function buildService(opts: ServiceOptions): Promise<Service> {
+  const { config, logger } = opts;
+  const svc = config.service;
+  const prefix = config.redis.prefix;
+  const password = config.redis.password ? resolveSecret(config.redis.password).reveal() : undefined;
+  const connection = redisOptionsFromUrl(opts.redisUrl ?? config.redis.url, password);
+  const redis = new Redis({ ...connection, maxRetriesPerRequest: 3 });
+  const clock = opts.clock ?? systemClock;
+
+  const steps = createStepRegistry(opts.extraSteps ?? []);
+  const targets = targetsFromConfig(config);
+  const store = new RedisRunStore(redis, { prefix });
+  const audit = new AuditLog(redis, {
+    prefix,
+    ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
+  });
+  const events = new RunEventLog(redis, { prefix, logger });
+  const engine = new RunEngine({
+    store,
+    clock,
+    audit: new FanoutAuditSink(new AuditSinkAdapter(audit), [events]),
+    logger,
+    catalog: steps,
+    targets,
+    adapters: { http: createFetchHttpClient({ userAgent: "switchover" }), ...opts.adapters },
+  });
+  const queue = new RunQueue({
+    connection,
+    prefix: `${prefix}:bull`,
+    ...(opts.queueName ? { name: opts.queueName } : {}),
+  });
+  const meta = new RunMetaStore(redis, prefix);
+  const locks = new TargetLocks(redis, {
+    prefix,
+    isHolderDone: async (runId) => {
+      const run = await store.get(runId);
+      if (!run) return "missing";
+      return run.state === "succeeded" || run.state === "failed" || run.state === "cancelled"
+        ? "done"
+        : "active";
+    },
+  });
+  const metrics = new ServiceMetrics(
+    { recentRuns: () => store.list({ limit: 1_000 }), queueDepth: () => queue.depth() },
+    { defaultMetrics: true },
+  );
+  const universe = targetUniverse(config);
+  const runbooks = new RunbookCatalog(resolve(svc.runbooksDir), steps, targets);
+  const runs = new RunService({
+    engine,
+    store,
+    steps,
+    runbooks,
+    queue,
+    locks,
+    meta,
+    idempotency: new IdempotencyStore(redis, prefix, svc.limits.idempotencyTtlSeconds),
+    universe,
+    metrics,
+    twoPersonRule: svc.twoPersonRule,
+    operatorRunbooks: svc.operatorRunbooks,
+  });
+  const schedules = new ScheduleService(redis, prefix, queue);
+  const readiness = new Readiness(
+    opts.readinessChecks ?? [
+      { name: "redis", check: async () => void (await redis.ping()) },
+      ...Object.entries(config.clusters).map(([name, c]) => kafkaClusterCheck(name, c)),
+    ],
+  );
+  const deps: ApiDeps = {
+    service: svc,
+    runs,
+    runbooks,
+    steps,
+    targets,
+    universe,
+    schedules,
+    audit,
+    events,
+    eventConnection: () => redis.duplicate({ maxRetriesPerRequest: null }),
+    readiness,
+    metrics,
+    logger,
+  };
+
+  const onSchedule = async (data: ScheduleJobData): Promise<void> => {
+    const who = { name: `schedule:${data.scheduleId}`, roles: ["admin" as const] };
+    try {
+      const started = await runs.startRun(
+        who,
+        data.runbook,
+        { params: data.params, dryRun: data.dryRun, ...(data.reason ? { reason: data.reason } : {}) },
+        { trigger: "schedule", scheduleId: data.scheduleId },
+      );
+      logger.info({ scheduleId: data.scheduleId, runId: started.run.id }, "schedule fired");
+    } catch (err) {
+      logger.warn(
+        { scheduleId: data.scheduleId, err: err instanceof Error ? err.message : String(err) },
+        "schedule could not start its run",
+      );
+      throw new SwitchoverError(ErrorCode.Conflict, err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
+    }
+  };
+  const worker =
+    opts.mode === "api"
+      ? undefined
+      : new RunWorker({
+          connection,
+          prefix: `${prefix}:bull`,
+          queueName: queue.name,
+          engine,
+          locks,
+          meta,
+          leases: new RunLeases(redis, prefix, svc.queue.leaseMs),
+          logger,
+          settings: svc.queue,
+          observer: metrics,
+          onSchedule,
+        }).start();
+
+  const app = createApp(deps);
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    deps,
+    worker,
+    queue,
+    redis,
+    engine,
+    close(graceMs = svc.queue.shutdownGraceMs) {
+      closed ??= (async () => {
+        await worker?.shutdown(graceMs);
+        await queue.close();
+        await audit.close();
+        redis.disconnect();
+      })();
+      return closed;
+    },
+  };
+}
+
+function createLogger(env: Env): Logger {
+  return pino({
+    level: env.LOG_LEVEL,
+    base: { service: "switchover" },
+    // Belt and braces: nothing logs these on purpose, and if something ever does they stay hidden.
+    redact: {
+      paths: [
+        "authorization",
+        "*.authorization",
+        "headers.authorization",
+        "req.headers.authorization",
+        "password",
+        "*.password",
+        "token",
+        "*.token",
+        "secret",
+        "*.secret",
+        "sha256",
+        "*.sha256",
+        "*.tokens",
+      ],
+      censor: "[redacted]",
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv();
+  const logger = createLogger(env);
+  const config = loadConfig(env.SWITCHOVER_CONFIG);
+  if (config.service.auth.tokens.length === 0 && env.SWITCHOVER_MODE !== "worker") {
+    logger.warn({}, "no API tokens configured (service.auth.tokens): every /v1 request will be refused");
+  }
+  const service = await buildService({
+    config,
+    mode: env.SWITCHOVER_MODE,
+    logger,
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    auditJsonlPath:
+      env.SWITCHOVER_AUDIT_JSONL ?? join(dirname(resolve(env.SWITCHOVER_CONFIG)), "audit.jsonl"),
+  });
+  if (env.TRUST_PROXY_HOPS > 0) service.app.set("trust proxy", env.TRUST_PROXY_HOPS);
+  // A worker-only process still answers /healthz, /readyz and /metrics (its step durations live here).
+  const server: Server = service.app.listen(env.PORT, env.HOST, () => {
+    logger.info({ port: env.PORT, host: env.HOST, mode: env.SWITCHOVER_MODE }, "switchover listening");
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: no new requests or jobs; finishing in-flight runs");
+    server.close();
+    server.closeIdleConnections();
+    // SSE streams stay open until their clients leave; do not let them hold the shutdown.
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+    service.close().then(
+      () => {
+        logger.info({}, "stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err: String(err) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    // Config and env errors list every problem; print them plainly and fail the boot.
+    process.stderr.write(`switchover failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,75 @@
+// Each run's progress events in a Redis stream (one per run), so any API instance can serve them
+// as Server-Sent Events and a client that reconnects resumes after the last id it saw.
+import type { Redis } from "ioredis";
+import type { AuditEvent, AuditSink } from "../engine/ports/audit-sink.js";
+import type { Logger } from "../engine/ports/logger.js";
+
+export interface StoredRunEvent {
+  /** Stream entry id, e.g. "1700000000000-0": the SSE id. */
+  id: string;
+  event: AuditEvent;
+}
+
+export interface RunEventLogOptions {
+  prefix: string;
+  /** Entries kept per run (approximate trimming). */
+  maxLen?: number;
+  /** Streams of finished runs expire after this long without new events. */
+  retentionSeconds?: number;
+  logger?: Logger;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+function decode(entries: StreamEntry[]): StoredRunEvent[] {
+  const out: StoredRunEvent[] = [];
+  for (const [id, fields] of entries) {
+    const i = fields.indexOf("e");
+    if (i < 0 || fields[i + 1] === undefined) continue;
+    try {
+      out.push({ id, event: JSON.parse(fields[i + 1]!) as AuditEvent });
+    } catch {
+      // A damaged entry is skipped, not fatal to the stream.
+    }
+  }
+  return out;
+}
+
+export class RunEventLog implements AuditSink {
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RunEventLogOptions,
+  ) {}
+
+  key(runId: string): string {
+    return `${this.opts.prefix}:events:${runId}`;
+  }
+
+  /** Best effort: a lost progress event must never fail a step (the audit log is the record). */
+  async append(event: AuditEvent): Promise<void> {
+    const key = this.key(event.runId);
+    try {
+      await this.redis
+        .multi()
+        .xadd(key, "MAXLEN", "~", String(this.opts.maxLen ?? 10_000), "*", "e", JSON.stringify(event))
+        .expire(key, this.opts.retentionSeconds ?? 30 * 86_400)
+        .exec();
+    } catch (err) {
+      this.opts.logger?.warn({ runId: event.runId, err: String(err) }, "run event not recorded");
+    }
+  }
+
+  /** Events after `afterId` (exclusive; from the start when undefined), oldest first. */
+  async range(runId: string, afterId?: string, count = 500): Promise<StoredRunEvent[]> {
+    const start = afterId === undefined ? "-" : `(${afterId}`;
+    const entries = (await this.redis.xrange(this.key(runId), start, "+", "COUNT", count)) as StreamEntry[];
+    return decode(entries);
+  }
+
+  /** Blocks on `conn` (a dedicated connection) up to blockMs for events after afterId. */
+  async follow(conn: Redis, runId: string, afterId: string, blockMs: number): Promise<StoredRunEvent[]> {
+    const res = await conn.xread("COUNT", 500, "BLOCK", blockMs, "STREAMS", this.key(runId), afterId);
+    if (!res || res.length === 0) return [];
+    return decode(res[0]![1]);
+  }
+}

@@ -1,0 +1,60 @@
+// The BullMQ queue runs travel through. A job means "drive this run now"; its id is the run id and
+// the run's version when enqueued, so duplicate enqueues of one state collapse into one job.
+import { Queue } from "bullmq";
+import type { ParamValue } from "../engine/runbook/model.js";
+import type { RedisConnectionOptions } from "./redis-connection.js";
+
+export interface RunJobData {
+  runId: string;
+}
+
+export interface ScheduleJobData {
+  scheduleId: string;
+  runbook: string;
+  params: Record<string, ParamValue>;
+  dryRun: boolean;
+  reason?: string;
+}
+
+export const RUN_JOB = "run";
+export const SCHEDULE_JOB = "schedule";
+
+export interface RunQueueOptions {
+  connection: RedisConnectionOptions;
+  /** BullMQ key prefix, e.g. "switchover:bull". */
+  prefix: string;
+  name?: string;
+}
+
+export class RunQueue {
+  readonly queue: Queue;
+  readonly name: string;
+
+  constructor(readonly opts: RunQueueOptions) {
+    this.name = opts.name ?? "runs";
+    this.queue = new Queue(this.name, {
+      connection: { ...opts.connection, maxRetriesPerRequest: null },
+      prefix: opts.prefix,
+      defaultJobOptions: {
+        // Transient failures (Redis blips) retry; the engine resumes from the persisted phase.
+        attempts: 5,
+        backoff: { type: "exponential", delay: 1_000 },
+        removeOnComplete: { age: 3_600, count: 5_000 },
+        removeOnFail: { age: 7 * 86_400, count: 5_000 },
+      },
+    });
+  }
+
+  /** Asks a worker to drive the run; `tag` (the run version) dedupes enqueues of one state. */
+  async enqueueRun(runId: string, tag: string | number): Promise<void> {
+    await this.queue.add(RUN_JOB, { runId } satisfies RunJobData, { jobId: `${runId}.${tag}` });
+  }
+
+  async depth(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed");
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,210 @@
+// The BullMQ worker: takes "drive this run" jobs and calls the engine, which resumes a run from its
+// last persisted phase — so a job re-delivered after a worker died simply continues the run.
+// Stalled-job settings come from config (see serviceSchema.queue) and a per-run lease guarantees
+// that one worker drives a run at a time. SIGTERM: finish in-flight runs within the grace period,
+// then park the rest (the job goes back to wait; another worker resumes the run).
+import { randomUUID } from "node:crypto";
+import { DelayedError, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import type { Job } from "bullmq";
+import type { RunEngine } from "../engine/engine.js";
+import { SwitchoverError } from "../engine/errors.js";
+import type { Logger } from "../engine/ports/logger.js";
+import type { RunRecord } from "../engine/run-record.js";
+import { isTerminalRun } from "../engine/states.js";
+import type { RedisConnectionOptions } from "./redis-connection.js";
+import type { RunLeases } from "./run-lease.js";
+import type { RunMetaStore } from "./run-meta.js";
+import { RUN_JOB, SCHEDULE_JOB } from "./run-queue.js";
+import type { RunJobData, ScheduleJobData } from "./run-queue.js";
+import type { TargetLocks } from "./target-lock.js";
+
+/** What the worker reports for metrics. */
+export interface WorkerObserver {
+  pickup(ms: number): void;
+  stepFinished(kind: string, state: string, seconds: number): void;
+  runSettled(state: string): void;
+}
+
+export interface RunWorkerSettings {
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+}
+
+export interface RunWorkerDeps {
+  connection: RedisConnectionOptions;
+  prefix: string;
+  queueName: string;
+  engine: RunEngine;
+  locks: TargetLocks;
+  meta: RunMetaStore;
+  leases: RunLeases;
+  logger: Logger;
+  settings: RunWorkerSettings;
+  observer?: WorkerObserver;
+  /** Fires a schedule: starts its runbook (trigger: schedule). */
+  onSchedule: (data: ScheduleJobData) => Promise<void>;
+}
+
+type Outcome = { state: string } | { skipped: string };
+
+const RELEASE_PARK = Symbol("park");
+const CANCEL_POLL_MS = 500;
+
+export class RunWorker {
+  readonly id = `w-${randomUUID().slice(0, 8)}`;
+  private worker: Worker | undefined;
+  private readonly parkers = new Set<() => void>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly deps: RunWorkerDeps) {}
+
+  start(): this {
+    const s = this.deps.settings;
+    this.worker = new Worker(this.deps.queueName, (job, token) => this.process(job, token), {
+      connection: { ...this.deps.connection, maxRetriesPerRequest: null },
+      prefix: this.deps.prefix,
+      concurrency: s.concurrency,
+      lockDuration: s.lockDurationMs,
+      stalledInterval: s.stalledIntervalMs,
+      maxStalledCount: s.maxStalledCount,
+      autorun: true,
+    });
+    this.worker.on("failed", (job, err) => {
+      this.deps.logger.warn({ jobId: job?.id, name: job?.name, err: err.message }, "job failed");
+    });
+    this.worker.on("error", (err) => this.deps.logger.error({ err: err.message }, "worker error"));
+    return this;
+  }
+
+  /** Resolves once the worker listens for jobs (tests use it to avoid racing the first job). */
+  async ready(): Promise<void> {
+    await this.worker?.waitUntilReady();
+  }
+
+  private async process(job: Job, token?: string): Promise<Outcome> {
+    if (job.name === SCHEDULE_JOB) {
+      await this.deps.onSchedule(job.data as ScheduleJobData);
+      return { skipped: "schedule fired" };
+    }
+    if (job.name !== RUN_JOB) throw new UnrecoverableError(`unknown job name ${job.name}`);
+    const { runId } = job.data as RunJobData;
+    if (job.attemptsStarted <= 1) this.deps.observer?.pickup(Date.now() - job.timestamp);
+    const log = this.deps.logger.child({ runId, jobId: job.id, worker: this.id });
+
+    const lease = await this.deps.leases.tryAcquire(runId, `${this.id}:${job.id}`);
+    if (!lease) {
+      const run = await this.deps.engine.get(runId);
+      if (!run || isTerminalRun(run.state) || run.state === "waiting_approval") {
+        return { skipped: "driven by another worker" };
+      }
+      // Another worker is driving it right now; look again shortly (it may park or die).
+      await job.moveToDelayed(Date.now() + 1_000, token);
+      throw new DelayedError();
+    }
+    let parked = false;
+    try {
+      const run = await this.deps.engine.get(runId);
+      if (!run) return { skipped: "run not found" };
+      if (isTerminalRun(run.state) || run.state === "waiting_approval") return { state: run.state };
+      const meta = await this.deps.meta.get(runId);
+      if (!run.dryRun && meta.targets.length > 0) {
+        // Fencing: the run may act only while it still holds its targets.
+        const lock = await this.deps.locks.acquire(meta.targets, runId);
+        if (!lock.ok) {
+          log.error({ holder: lock.holder }, "run lost its target lock; cancelling it");
+          const cancelled = await this.deps.engine.cancel(runId, {
+            by: "switchover",
+            reason: `target ${lock.holder.target} is held by run ${lock.holder.runId}`,
+          });
+          return { state: cancelled.state };
+        }
+      }
+      const started = Date.now();
+      let unpark: () => void = () => undefined;
+      const park = new Promise<typeof RELEASE_PARK>((resolve) => {
+        unpark = () => resolve(RELEASE_PARK);
+        this.parkers.add(unpark);
+      });
+      const stopWatching = this.watchCancel(runId);
+      const result = await Promise.race([this.deps.engine.execute(runId), park]).finally(() => {
+        this.parkers.delete(unpark);
+        stopWatching();
+      });
+      if (result === RELEASE_PARK) {
+        parked = true;
+        log.warn({}, "shutting down: parking the run; another worker resumes it");
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      this.observe(result, started);
+      if (isTerminalRun(result.state)) await this.deps.locks.release(meta.targets, runId);
+      log.info({ state: result.state }, "run driven");
+      return { state: result.state };
+    } catch (err) {
+      if (err instanceof WaitingError || err instanceof DelayedError) throw err;
+      if (err instanceof SwitchoverError && !err.retryable) {
+        log.error({ code: err.code, err: err.message }, "run cannot be driven");
+        throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      }
+      throw err;
+    } finally {
+      // A parked run's lease is left to expire: this process may still be inside a step until it exits.
+      if (parked) lease.abandon();
+      else await lease.release();
+    }
+  }
+
+  /**
+   * A cancel from another process only marks the record; the engine aborts in-flight waits only
+   * for a cancel made through its own instance. So while driving a run, look for a cancel request
+   * and repeat it here, which aborts the step at once instead of at its next save.
+   */
+  private watchCancel(runId: string): () => void {
+    let done = false;
+    const timer = setInterval(() => {
+      void (async () => {
+        const run = await this.deps.engine.get(runId);
+        if (done || !run?.cancelRequest || isTerminalRun(run.state)) return;
+        done = true;
+        const { by, reason } = run.cancelRequest;
+        await this.deps.engine.cancel(runId, { ...(by ? { by } : {}), ...(reason ? { reason } : {}) });
+      })().catch(() => undefined);
+    }, CANCEL_POLL_MS);
+    timer.unref();
+    return () => {
+      done = true;
+      clearInterval(timer);
+    };
+  }
+
+  private observe(run: RunRecord, since: number): void {
+    const o = this.deps.observer;
+    if (!o) return;
+    for (const s of run.steps) {
+      if (s.finishedAt === undefined || s.startedAt === undefined || s.finishedAt < since) continue;
+      o.stepFinished(s.uses, s.state, Math.max(0, s.finishedAt - s.startedAt) / 1_000);
+    }
+    if (isTerminalRun(run.state)) o.runSettled(run.state);
+  }
+
+  /** Stops taking jobs; in-flight runs get graceMs to finish, then they are parked. */
+  shutdown(graceMs: number): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    this.closing ??= (async () => {
+      const timer = setTimeout(() => this.parkAll(), graceMs);
+      try {
+        await this.worker!.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    return this.closing;
+  }
+
+  /** Parks every in-flight run now (also used by tests to simulate a grace period running out). */
+  parkAll(): void {
+    for (const p of [...this.parkers]) p();
+  }
+}

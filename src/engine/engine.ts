@@ -2,8 +2,9 @@
 // human commands (approve, reject, cancel, retry, skip). No HTTP, queue or adapter inside: only ports.
 import { randomUUID } from "node:crypto";
 import { canonicalHash } from "./canonical-hash.js";
-import { ErrorCode, SwitchoverError, toSwitchoverError } from "./errors.js";
+import { ErrorCode, SwitchoverError } from "./errors.js";
 import type { AuditEvent } from "./ports/audit-sink.js";
+import { RunVersionConflict } from "./ports/run-store.js";
 import type { EngineResources } from "./resources.js";
 import { buildRevertRunbook } from "./revert.js";
 import type { RunRecord } from "./run-record.js";
@@ -333,7 +334,7 @@ export class RunEngine {
         for (const e of events) await this.audit(e);
         return saved;
       } catch (err) {
-        if (toSwitchoverError(err).code !== ErrorCode.Conflict || tries >= 20) throw err;
+        if (!(err instanceof RunVersionConflict) || tries >= 20) throw err;
       }
     }
   }

@@ -9,6 +9,7 @@ import { resolveTree } from "./expression/template.js";
 import type { JsonValue } from "./json.js";
 import type { AuditEvent } from "./ports/audit-sink.js";
 import { abortError } from "./ports/clock.js";
+import { RunVersionConflict } from "./ports/run-store.js";
 import type { EngineResources } from "./resources.js";
 import { decideRetry, describeDecision } from "./retry.js";
 import type { RecordedPlan, RunRecord, StepRecord } from "./run-record.js";
@@ -98,6 +99,8 @@ export class RunExecutor {
         }
       } catch (err) {
         if (err instanceof RunCancelled || signal.aborted) throw new RunCancelled();
+        // Another executor saved this run first: it owns the run now; record nothing.
+        if (err instanceof RunVersionConflict) throw err;
         run = await this.onStepError(await this.load(run.id), i, spec, phase, toSwitchoverError(err));
         if (run.state !== "running") return run;
       }
@@ -477,7 +480,7 @@ export class RunExecutor {
         });
         return saved;
       } catch (err) {
-        if (toSwitchoverError(err).code !== ErrorCode.Conflict) throw err;
+        if (!(err instanceof RunVersionConflict)) throw err;
       }
     }
   }
@@ -519,7 +522,7 @@ export class RunExecutor {
     try {
       return await this.res.store.save(run, { changedSteps });
     } catch (err) {
-      if (toSwitchoverError(err).code === ErrorCode.Conflict) {
+      if (err instanceof RunVersionConflict) {
         const fresh = await this.res.store.get(run.id);
         if (fresh?.cancelRequest && !isTerminalRun(fresh.state)) throw new RunCancelled();
       }

@@ -18,7 +18,7 @@ export interface StepRecord {
   id: string;
   uses: string;
   state: StepState;
-  /** Tries so far (plan/apply/verify), including crash-resumes. */
+  /** Tries so far: 1 on the first, +1 per retry. A crash-resume continues the attempt it interrupted. */
   attempt: number;
   input?: JsonValue;
   plan?: RecordedPlan;

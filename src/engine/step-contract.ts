@@ -32,7 +32,7 @@ export interface StepPlan {
 export interface StepContext<A extends AdapterName = AdapterName> {
   runId: string;
   stepId: string;
-  /** 1 on the first try; retries and crash-resumes count up. */
+  /** 1 on the first try, +1 per retry; a resume after a crash continues the interrupted attempt. */
   attempt: number;
   dryRun: boolean;
   logger: Logger;

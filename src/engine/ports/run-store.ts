@@ -23,12 +23,26 @@ export interface RunStore {
   list(opts?: { limit?: number }): Promise<RunRecord[]>;
 }
 
-export function versionConflict(id: string, expected: number, actual: number | undefined): SwitchoverError {
-  return new SwitchoverError(
-    ErrorCode.Conflict,
-    `run ${id} changed concurrently (expected version ${expected}, found ${actual ?? "none"})`,
-    { details: { runId: id, expected, actual: actual ?? null } },
-  );
+/** Another writer saved the run first. Its own class so a step's CONFLICT errors are never mistaken for it. */
+export class RunVersionConflict extends SwitchoverError {
+  constructor(id: string, expected: number, actual: number | undefined) {
+    super(
+      ErrorCode.Conflict,
+      `run ${id} changed concurrently (expected version ${expected}, found ${actual ?? "none"})`,
+      {
+        details: { runId: id, expected, actual: actual ?? null },
+      },
+    );
+    this.name = "RunVersionConflict";
+  }
+}
+
+export function versionConflict(
+  id: string,
+  expected: number,
+  actual: number | undefined,
+): RunVersionConflict {
+  return new RunVersionConflict(id, expected, actual);
 }
 
 export function runNotFound(id: string): SwitchoverError {

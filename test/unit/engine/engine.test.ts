@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/engine/ports/manual-clock.js";
 import { MemoryRunStore } from "../../../src/engine/ports/memory-run-store.js";
+import type { SaveOptions } from "../../../src/engine/ports/run-store.js";
 import { SwitchoverError, ErrorCode } from "../../../src/engine/errors.js";
 import type { RunRecord } from "../../../src/engine/run-record.js";
 import { harness, World } from "./fixtures.js";
@@ -504,5 +505,58 @@ describe("revert", () => {
     await expect(h.engine.createRevert(finished.id)).rejects.toThrow(
       "changed nothing; there is nothing to revert",
     );
+  });
+});
+
+describe("two executors of one run", () => {
+  it("the one that falls behind records nothing over the other's progress", async () => {
+    const store = new MemoryRunStore();
+    const a = harness({ store });
+    const b = harness({ store, world: a.world });
+    a.world.hangApply = true;
+    const created = await a.engine.createRun({
+      runbook: a.runbook(
+        doc(`  - id: s\n    uses: test.set\n    timeout: 200ms\n    with: { key: k, value: v }\n`),
+      ),
+      dryRun: false,
+    });
+    const first = a.engine.execute(created.id);
+    await new Promise((r) => setTimeout(r, 30));
+    // b takes over the same run (as a second worker would) and moves it on.
+    a.world.hangApply = false;
+    const second = await b.engine.execute(created.id);
+    expect(second.state).toBe("succeeded");
+    // a's apply times out; it re-reads the run, finds the step finished by b, and writes nothing.
+    expect((await first).state).toBe("succeeded");
+    const stored = await store.get(created.id);
+    expect(stored?.state).toBe("succeeded");
+    expect(stored?.steps[0]?.error).toBeUndefined();
+  });
+
+  it("the one that loses a compare-and-set stops at once without marking the step failed", async () => {
+    /** Another worker saves the run just before this executor records the step as applying. */
+    class RacingStore extends MemoryRunStore {
+      raced = false;
+      override async save(run: RunRecord, opts?: SaveOptions): Promise<RunRecord> {
+        if (!this.raced && run.steps[0]?.state === "applying") {
+          this.raced = true;
+          await super.save((await this.get(run.id))!);
+        }
+        return super.save(run, opts);
+      }
+    }
+    const store = new RacingStore();
+    const h = harness({ store });
+    const created = await h.engine.createRun({
+      runbook: h.runbook(doc(`  - id: s\n    uses: test.set\n    with: { key: k, value: v }\n`)),
+      dryRun: false,
+    });
+    await expect(h.engine.execute(created.id)).rejects.toThrow(
+      /run .* changed concurrently \(expected version 3, found 4\)/,
+    );
+    const stored = await store.get(created.id);
+    expect(stored?.steps[0]).toMatchObject({ state: "planning" });
+    expect(stored?.steps[0]?.error).toBeUndefined();
+    expect(h.world.writes).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerFleetSchema } from "../../config/schema.js";
-import { SwitchoverError } from "../../engine/errors.js";
+import type { SwitchoverError } from "../../engine/errors.js";
 import { WebhookController } from "./webhook-controller.js";
 
 const signal = new AbortController().signal;

@@ -537,6 +537,25 @@ describe("kubernetes fleet against a local scale-subresource server", () => {
     expect(JSON.stringify(s.logger.entries)).not.toContain(token);
   });
 
+  it("when a runbook resumes with the pause step's previousReplicas, then the workload gets its count back", async () => {
+    api.replicas.set("shop/deployments/orders-consumer", 5);
+    api.requests.length = 0;
+    const s = setup(config);
+    const run = await s.run(`  - id: pause
+    uses: consumers.pause
+    with: { fleet: orders }
+  - id: resume
+    uses: consumers.resume
+    with: { fleet: orders, replicas: "\${{ steps.pause.outputs.previousReplicas }}" }
+`);
+    expect(run.state, failed(run)).toBe("succeeded");
+    expect(api.requests.filter((r) => r.method === "PATCH").map((r) => r.body)).toEqual([
+      '{"spec":{"replicas":0}}',
+      '{"spec":{"replicas":5}}',
+    ]);
+    expect(api.replicas.get("shop/deployments/orders-consumer")).toBe(5);
+  });
+
   it("when pause is applied again after it took, then no second PATCH is sent", async () => {
     api.replicas.set("shop/deployments/orders-consumer", 2);
     const s = setup(config);

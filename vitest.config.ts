@@ -1,4 +1,4 @@
-// Two projects: fast unit tests (no services) and integration tests against the real sandbox.
+// Projects: fast unit tests (no services), API tests (real Redis), integration tests (sandbox).
 // Integration files run one at a time: they share one sandbox and some of them stop datacenters.
 import { defineConfig } from "vitest/config";
 
@@ -10,6 +10,16 @@ export default defineConfig({
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
           testTimeout: 20_000,
+        },
+      },
+      {
+        // The service over HTTP (supertest) against a real Redis (the sandbox's, 127.0.0.1:16379);
+        // no Kafka needed except where /readyz is tested. Each file owns its key prefix and queue.
+        test: {
+          name: "api",
+          include: ["test/api/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
         },
       },
       {

@@ -286,6 +286,13 @@ steps:
     const real = await engine.execute((await engine.createRun({ runbook: rb, dryRun: false })).id);
     expect(real.state, JSON.stringify(real.steps[0]?.error)).toBe("succeeded");
     expect(real.steps[0]!.plan!.changes[0]).toMatchObject({ from: null, to: "2001:db8::7 (20)" });
+    // Resolvers may have cached "no such record" for the zone's negative TTL: min(SOA TTL, MINIMUM).
+    const soa = (await queryAuthoritative(server, topology.zone, "SOA")).answers.find(
+      (a) => a.type === "SOA",
+    );
+    expect(real.steps[0]!.plan!.outputs.oldTtl).toBe(
+      soa?.type === "SOA" ? Math.min(soa.ttl, soa.soa.minimum) : -1,
+    );
     expect(dig(name, "AAAA")).toEqual([[`${name}.`, "20", "AAAA", "2001:db8::7"]]);
     const reverted = await engine.execute((await engine.createRevert(real.id, { dryRun: false })).id);
     expect(reverted.state, JSON.stringify(reverted.steps[0]?.error)).toBe("succeeded");

@@ -50,6 +50,9 @@ class FakeZone implements DnsProvider {
     if (desired) this.primary.set(key, desired);
     else this.primary.delete(key);
   }
+  async negativeTtl(): Promise<number> {
+    return 15;
+  }
   async readEverywhere(name: string, type: RecordType): Promise<AuthorityAnswer[]> {
     const key = `${name} ${type}`;
     if (this.lagPolls-- <= 0) this.secondary = new Map(this.primary);
@@ -156,6 +159,15 @@ describe("dns.repoint verification", () => {
     const out = (await dnsRepointStep.verify(ctx, i, plan)) as JsonObject;
     expect(clock.slept).toEqual([]);
     expect(out.resolversConsistentBy).toBe(new Date(clock.now() + 60_000).toISOString());
+  });
+  it("when the record did not exist, then the zone's negative-caching TTL is the old TTL", async () => {
+    const { clock, ctx, input } = setup();
+    const i = input({ value: "dc2.example.com", ttl: 30, waitForOldTtl: true });
+    const plan = await dnsRepointStep.plan(ctx, i);
+    expect(plan.outputs.oldTtl).toBe(15);
+    await dnsRepointStep.apply(ctx, plan, i);
+    await dnsRepointStep.verify(ctx, i, plan);
+    expect(clock.slept).toEqual([15_000]);
   });
 });
 

@@ -227,8 +227,8 @@ export const dnsRepointStep = defineStep<Input, "dns">({
         summary: summary(name, input.type, current, desired),
         previous: recordSetToJson(current),
         desired: recordSetToJson(desired),
-        /** Seconds resolvers may keep serving the old answer after the change. */
-        oldTtl: current?.ttl ?? 0,
+        /** Seconds resolvers may keep serving the old answer (or "no such record") after the change. */
+        oldTtl: current ? current.ttl : await dnsCall(() => provider.negativeTtl(ctx.signal)),
       },
     };
   },
@@ -276,7 +276,8 @@ export const dnsRepointStep = defineStep<Input, "dns">({
     const answers = await agreeEverywhere(ctx, input, desired);
     const now = ctx.clock.now();
     // A resolver that fetched the old answer just before the change may serve it for its full TTL.
-    const oldTtl = plan.changes.length === 0 ? 0 : (previous?.ttl ?? 0);
+    const recordedTtl = typeof plan.outputs.oldTtl === "number" ? plan.outputs.oldTtl : 0;
+    const oldTtl = plan.changes.length === 0 ? 0 : (previous?.ttl ?? recordedTtl);
     const consistentAt = now + oldTtl * 1_000;
     if (input.waitForOldTtl && consistentAt > now) {
       ctx.logger.info({ oldTtl, until: new Date(consistentAt).toISOString() }, "waiting out the old TTL");

@@ -37,6 +37,11 @@ export interface DnsProvider {
     type: RecordType,
     signal: AbortSignal,
   ): Promise<void>;
+  /**
+   * How long resolvers may cache "no such record" for this zone (RFC 2308 §5: the lesser of the
+   * SOA record's TTL and its MINIMUM field): the old TTL of a record that did not exist.
+   */
+  negativeTtl(signal: AbortSignal): Promise<number>;
   /** Asks every authoritative server directly (no cache) for `name type`. */
   readEverywhere(name: string, type: RecordType, signal: AbortSignal): Promise<AuthorityAnswer[]>;
 }

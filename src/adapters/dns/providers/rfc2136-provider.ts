@@ -1,5 +1,6 @@
 // dns.repoint's provider for servers that speak RFC 2136 + TSIG (BIND, PowerDNS, Knot, Windows DNS):
 // updates go to the first server as one conditional UPDATE; reads ask each server directly.
+import { DnsError } from "../errors.js";
 import { queryAuthoritative } from "../query.js";
 import type { RecordType } from "../record-data.js";
 import { Rfc2136Client } from "../rfc2136.js";
@@ -62,6 +63,26 @@ export class Rfc2136Provider implements DnsProvider {
       updates.push({ kind: "add", name: n, type, ttl: desired!.ttl, value });
     }
     await this.#client.update({ prerequisites, updates }, { signal });
+  }
+
+  async negativeTtl(signal: AbortSignal): Promise<number> {
+    const result = await queryAuthoritative(this.#servers[0]!, this.zone, "SOA", {
+      timeoutMs: this.#timeoutMs,
+      signal,
+    });
+    const soa = result.answers.find((a) => a.type === "SOA");
+    if (soa?.type !== "SOA") {
+      throw new DnsError(
+        "MALFORMED_RESPONSE",
+        "server",
+        `${this.#servers[0]!} returned no SOA for ${this.zone}`,
+        {
+          server: this.#servers[0]!,
+          zone: this.zone,
+        },
+      );
+    }
+    return Math.min(soa.ttl, soa.soa.minimum);
   }
 
   readEverywhere(name: string, type: RecordType, signal: AbortSignal): Promise<AuthorityAnswer[]> {

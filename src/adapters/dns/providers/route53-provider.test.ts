@@ -240,6 +240,28 @@ describe("Route53Provider", () => {
     ]);
   });
 
+  it("when asked for the negative-caching TTL, then it reads the SOA record: min(TTL, MINIMUM)", async () => {
+    r53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [
+        {
+          Name: "example.com.",
+          Type: "SOA",
+          TTL: 900,
+          ResourceRecords: [
+            { Value: "ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 300" },
+          ],
+        },
+      ],
+      IsTruncated: false,
+      MaxItems: 1,
+    });
+    expect(await provider().negativeTtl(signal)).toBe(300);
+    expect(r53.commandCalls(ListResourceRecordSetsCommand)[0]!.args[0].input).toMatchObject({
+      StartRecordName: "example.com.",
+      StartRecordType: "SOA",
+    });
+  });
+
   it("when the name lies outside the zone, then nothing is called", async () => {
     await expect(provider().read("kafka.other.org", "A", signal)).rejects.toThrow(
       "kafka.other.org is outside zone example.com",

@@ -111,6 +111,33 @@ export class Route53Provider implements DnsProvider {
     };
   }
 
+  async negativeTtl(signal: AbortSignal): Promise<number> {
+    const out = await this.#call(
+      `ListResourceRecordSets ${this.zone} SOA`,
+      () =>
+        this.#o.client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: this.#o.hostedZoneId,
+            StartRecordName: `${this.zone}.`,
+            StartRecordType: "SOA",
+            MaxItems: 1,
+          }),
+          { abortSignal: signal },
+        ),
+      signal,
+    );
+    const soa = (out.ResourceRecordSets ?? []).find((r) => r.Type === "SOA");
+    // "ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400": MINIMUM is last.
+    const minimum = Number(soa?.ResourceRecords?.[0]?.Value?.trim().split(/\s+/)[6]);
+    if (!soa || !Number.isInteger(minimum)) {
+      throw new SwitchoverError(
+        ErrorCode.Upstream,
+        `hosted zone ${this.#o.hostedZoneId} has no readable SOA record`,
+      );
+    }
+    return Math.min(soa.TTL ?? minimum, minimum);
+  }
+
   async replace(
     expected: RecordSet | undefined,
     desired: RecordSet | undefined,

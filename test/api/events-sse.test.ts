@@ -1,6 +1,7 @@
 // Live progress over Server-Sent Events on a real listening server: the stream replays earlier
 // events, follows live ones, ends after the run finishes, and resumes after a disconnect from
 // Last-Event-ID without repeating or losing an event.
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON the contract check has validated */
 import { request as httpRequest } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -127,10 +127,16 @@ export class RunExecutor {
             "was planned in the pinned dry-run but is now skipped",
           );
         }
-        return this.transitionStep(run, i, "skipped", (s) => {
-          s.skipReason = `when: ${spec.when} is false`;
-          s.finishedAt = this.res.clock.now();
-        });
+        return this.transitionStep(
+          run,
+          i,
+          "skipped",
+          (s) => {
+            s.skipReason = `when: ${spec.when} is false`;
+            s.finishedAt = this.res.clock.now();
+          },
+          true,
+        );
       }
     }
     return this.transitionStep(run, i, "planning", (s) => {
@@ -171,10 +177,16 @@ export class RunExecutor {
     };
 
     if (run.dryRun) {
-      return this.transitionStep(run, i, "succeeded", (s) => {
-        patch(s);
-        s.finishedAt = this.res.clock.now();
-      });
+      return this.transitionStep(
+        run,
+        i,
+        "succeeded",
+        (s) => {
+          patch(s);
+          s.finishedAt = this.res.clock.now();
+        },
+        true,
+      );
     }
     const pinned = run.pin?.plans[spec.id];
     if (run.pin && (!pinned || pinned.hash !== recorded.hash)) {
@@ -257,12 +269,18 @@ export class RunExecutor {
     const extra = await this.guard(spec, signal, (s) =>
       def.verify(this.context(run, i, def, s), step.input, plan),
     );
-    return this.transitionStep(run, i, "succeeded", (s) => {
-      if (extra) s.outputs = { ...s.outputs, ...extra };
-      s.timings = { ...s.timings, verifyMs: this.res.clock.now() - t0 };
-      s.finishedAt = this.res.clock.now();
-      delete s.retryAt;
-    });
+    return this.transitionStep(
+      run,
+      i,
+      "succeeded",
+      (s) => {
+        if (extra) s.outputs = { ...s.outputs, ...extra };
+        s.timings = { ...s.timings, verifyMs: this.res.clock.now() - t0 };
+        s.finishedAt = this.res.clock.now();
+        delete s.retryAt;
+      },
+      true,
+    );
   }
 
   private async onStepError(
@@ -485,19 +503,50 @@ export class RunExecutor {
     }
   }
 
+  /**
+   * Persists one step transition. With `startNext`, a step that just finished and an unconditional
+   * next step entering planning are written in one save: both transitions are still persisted
+   * before anything acts on them, with one round trip instead of two.
+   */
   private async transitionStep(
     run: RunRecord,
     i: number,
     to: StepState,
     mutate?: (s: StepRecord) => void,
+    startNext = false,
   ): Promise<RunRecord> {
     const step = run.steps[i]!;
     const from = step.state;
     assertStepTransition(step.id, from, to);
     step.state = to;
     mutate?.(step);
-    const saved = await this.persist(run, [i]);
+    const changed = [i];
+    const next = run.steps[i + 1];
+    const nextSpec = run.runbook.steps[i + 1];
+    const chain =
+      startNext &&
+      next?.state === "pending" &&
+      nextSpec?.when === undefined &&
+      next.retryAt === undefined &&
+      run.cancelRequest === undefined;
+    if (chain) {
+      assertStepTransition(next.id, "pending", "planning");
+      next.state = "planning";
+      next.attempt += 1;
+      next.startedAt ??= this.res.clock.now();
+      changed.push(i + 1);
+    }
+    const saved = await this.persist(run, changed);
     await this.audit({ type: "step.transition", runId: run.id, stepId: step.id, from, to });
+    if (chain) {
+      await this.audit({
+        type: "step.transition",
+        runId: run.id,
+        stepId: next.id,
+        from: "pending",
+        to: "planning",
+      });
+    }
     return saved;
   }
 

@@ -75,21 +75,21 @@ describe("sync math", () => {
         [
           "orders",
           new Map([
-            [0, 205n],
+            [0, 260n],
             [1, 7n],
           ]),
         ],
       ]),
       targetEnds: new Map([["orders/0", 140n]]),
-      syncs: new Map([["orders/0", syncs]]),
+      syncs: new Map([["orders/0", [...syncs, sync("orders", 0, 250n, 190n)]]]),
       now: 61_000,
       maxAgeMs: 30_000,
     });
     expect(a.partitions[0]).toMatchObject({
       translated: 141n,
-      pastCheckpoint: 5n,
-      reprocess: 4n,
-      sourceCommitted: 205n,
+      pastCheckpoint: 60n,
+      reprocess: 59n,
+      sourceCommitted: 260n,
     });
     expect(a.newestCheckpointAgeMs).toBe(60_000);
     expect(a.problems).toEqual([
@@ -97,6 +97,21 @@ describe("sync math", () => {
       "group g: no checkpoint for orders-1 (committed offset 7 on the source)",
       "group g: newest checkpoint is 60.0 s old (limit 30.0 s) — is the checkpoint connector running?",
     ]);
+  });
+
+  it("does not call an idle group's old checkpoint stale", () => {
+    const a = assessGroup(identity, {
+      group: "g",
+      checkpoints: new Map([["orders/0", cp("g", "orders", 0, 200n, 141n, 1_000)]]),
+      // moved on at the source, but with no newer sync MM2 translates it to the same offset
+      sourceCommitted: new Map([["orders", new Map([[0, 230n]])]]),
+      targetEnds: new Map([["orders/0", 300n]]),
+      syncs: new Map([["orders/0", syncs]]),
+      now: 600_000,
+      maxAgeMs: 30_000,
+    });
+    expect(a.problems).toEqual([]);
+    expect(a.newestCheckpointAgeMs).toBe(599_000);
   });
 
   it("without the source, reports what it can and no per-source problems", () => {

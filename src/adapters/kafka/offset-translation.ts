@@ -161,7 +161,20 @@ export function assessGroup(flow: FlowNaming, f: GroupFacts): GroupAssessment {
   }
   const newest = cps.length ? Math.max(...cps.map((c) => c.emittedAt)) : null;
   const age = newest === null ? null : Math.max(0, f.now - newest);
-  if (age !== null && age > f.maxAgeMs) {
+  // MM2 emits a checkpoint only when the translated offset moves, so an idle group's checkpoint
+  // ages while replication is healthy. Stale means: a checkpoint MM2 would certainly have written by
+  // now (the group is at or past the newest sync and translates further) is missing. Without the
+  // source, age is all there is to go by.
+  const movedOn =
+    f.sourceCommitted === null ||
+    partitions.some((p) => {
+      const list = f.syncs?.get(`${p.sourceTopic}/${p.partition}`);
+      const last = list?.at(-1);
+      if (p.sourceCommitted === null || !last || p.sourceCommitted < last.upstreamOffset) return false;
+      const expected = last.downstreamOffset + (p.sourceCommitted === last.upstreamOffset ? 0n : 1n);
+      return expected > p.translated;
+    });
+  if (age !== null && age > f.maxAgeMs && movedOn) {
     problems.push(
       `group ${f.group}: newest checkpoint is ${(age / 1000).toFixed(1)} s old (limit ${(f.maxAgeMs / 1000).toFixed(1)} s) — is the checkpoint connector running?`,
     );

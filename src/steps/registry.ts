@@ -3,6 +3,8 @@
 import type { AnyStep } from "../engine/step-contract.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
 import { builtinSteps } from "./builtin/index.js";
+import { kafkaSteps } from "./kafka/index.js";
+import { mirrorSteps } from "./mirror/index.js";
 
 export class StepRegistry implements StepCatalog {
   private readonly steps = new Map<string, AnyStep>();
@@ -30,7 +32,10 @@ export class StepRegistry implements StepCatalog {
   }
 }
 
-/** The generic steps every installation has; Kafka, DNS and consumer steps are added by the caller. */
+/**
+ * The generic steps every installation has, plus the Kafka DR and MirrorMaker steps (kafka.*,
+ * mirror.*); DNS and consumer steps are added by the caller.
+ */
 export function createStepRegistry(extra: readonly AnyStep[] = []): StepRegistry {
-  return new StepRegistry([...builtinSteps, ...extra]);
+  return new StepRegistry([...builtinSteps, ...kafkaSteps, ...mirrorSteps, ...extra]);
 }

@@ -10,8 +10,6 @@ import { MemoryLogger } from "../../src/engine/ports/logger.js";
 import type { AnyStep, StepContext, StepPlan } from "../../src/engine/step-contract.js";
 import { targetsFromConfig } from "../../src/engine/target-catalog.js";
 import { createStepRegistry } from "../../src/steps/registry.js";
-import { kafkaSteps } from "../../src/steps/kafka/index.js";
-import { mirrorSteps } from "../../src/steps/mirror/index.js";
 import { sandboxConfig } from "./sandbox.js";
 
 export interface StepRun {
@@ -22,7 +20,7 @@ export interface StepRun {
 }
 
 export class StepHarness {
-  readonly registry = createStepRegistry([...kafkaSteps, ...mirrorSteps]);
+  readonly registry = createStepRegistry();
   readonly kafka: KafkaAdapter;
   readonly logger = new MemoryLogger();
 

@@ -15,6 +15,28 @@ function bootstrap(cluster: string): string[] {
     .map((n) => `${HOST}:${n.brokerPort}`);
 }
 
+/**
+ * Control ports of the demo apps (sandbox/apps) that the environment's consumer fleets call: the
+ * drills start the apps on these ports, so `consumers.pause|resume` reach them as webhooks.
+ */
+export const demoApps = {
+  ordersConsumerPort: 18481,
+  paymentsConsumerPort: 18482,
+  ordersProducerPort: 18491,
+  paymentsProducerPort: 18492,
+} as const;
+
+function webhookFleet(port: number, group: string | undefined, pause: string, resume: string) {
+  return {
+    kind: "webhook",
+    cluster: "dc1",
+    groups: group ? [group] : [],
+    pause: { url: `http://${HOST}:${port}/${pause}` },
+    resume: { url: `http://${HOST}:${port}/${resume}` },
+    timeoutMs: 15_000,
+  };
+}
+
 export function sandboxEnvironment(paths: SandboxPaths): Config {
   const doc = {
     apiVersion: "switchover/v1",
@@ -64,7 +86,13 @@ export function sandboxEnvironment(paths: SandboxPaths): Config {
         },
       },
     },
-    consumers: {},
+    consumers: {
+      "orders-app": webhookFleet(demoApps.ordersConsumerPort, "orders-app", "pause", "resume"),
+      "payments-app": webhookFleet(demoApps.paymentsConsumerPort, "payments-app", "pause", "resume"),
+      // Producers as a "fleet" too: pause = stop producing (what a graceful switchover starts with).
+      "orders-producers": webhookFleet(demoApps.ordersProducerPort, undefined, "stop", "start"),
+      "payments-producers": webhookFleet(demoApps.paymentsProducerPort, undefined, "stop", "start"),
+    },
     redis: { url: `redis://${HOST}:${redis.port}`, prefix: "switchover" },
     http: { allow: [] },
   };

@@ -44,6 +44,13 @@ import { ScheduleService } from "./queue/schedules.js";
 import { TargetLocks } from "./queue/target-lock.js";
 import { createFetchHttpClient } from "./steps/builtin/http-client.js";
 import { createStepRegistry } from "./steps/registry.js";
+import { createConsumerFleets, createGroupObserver } from "./adapters/consumers/consumer-fleets.js";
+import { createDnsZones } from "./adapters/dns/providers/dns-zones.js";
+import { createKafkaAdapter } from "./adapters/kafka/kafka-adapter.js";
+import { consumerSteps } from "./steps/consumers/index.js";
+import { dnsSteps } from "./steps/dns/index.js";
+import { kafkaSteps } from "./steps/kafka/index.js";
+import { mirrorSteps } from "./steps/mirror/index.js";
 
 export type Mode = "all" | "api" | "worker";
 
@@ -85,6 +92,11 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const clock = opts.clock ?? systemClock;
 
   const steps = createStepRegistry(opts.extraSteps ?? []);
+  // The DR step kinds every installation has (skipping any the registry already holds).
+  for (const step of [...kafkaSteps, ...mirrorSteps, ...dnsSteps, ...consumerSteps])
+    if (!steps.get(step.kind)) steps.register(step);
+  const kafka = opts.adapters?.kafka ?? createKafkaAdapter(config);
+  const consumerGroups = opts.adapters?.consumerGroups ?? createGroupObserver(config.clusters);
   const targets = targetsFromConfig(config);
   const store = new RedisRunStore(redis, { prefix });
   const audit = new AuditLog(redis, {
@@ -99,7 +111,14 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     logger,
     catalog: steps,
     targets,
-    adapters: { http: createFetchHttpClient({ userAgent: "switchover" }), ...opts.adapters },
+    adapters: {
+      http: createFetchHttpClient({ userAgent: "switchover" }),
+      kafka,
+      dns: createDnsZones(config.dns),
+      consumers: createConsumerFleets(config.consumers),
+      consumerGroups,
+      ...opts.adapters,
+    },
   });
   const queue = new RunQueue({
     connection,
@@ -211,6 +230,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
         await worker?.shutdown(graceMs);
         await queue.close();
         await audit.close();
+        await kafka.close().catch(() => undefined);
+        await consumerGroups.close().catch(() => undefined);
         redis.disconnect();
       })();
       return closed;

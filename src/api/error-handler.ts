@@ -22,6 +22,12 @@ function isBodyParserError(err: unknown): err is BodyParserError {
   );
 }
 
+function isClientHttpError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const status = (err as { status?: unknown }).status;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
 const TITLES: Record<number, string> = {
   400: "Bad request",
   401: "Unauthorized",
@@ -95,6 +101,18 @@ export function toProblem(err: unknown): { body: ProblemBody; headers: Record<st
             : [400, ProblemType.MalformedRequest, `malformed request (${err.type})`];
     return {
       body: { type: problemTypeUri(type), title: TITLES[status] ?? "Bad request", status, detail },
+      headers: {},
+    };
+  }
+  if (isClientHttpError(err)) {
+    // http-errors style failures from express itself (e.g. a path that is not valid percent-encoding).
+    return {
+      body: {
+        type: problemTypeUri(ProblemType.MalformedRequest),
+        title: TITLES[400]!,
+        status: 400,
+        detail: `malformed request: ${err instanceof URIError ? "invalid percent-encoding in the path" : "rejected by the HTTP layer"}`,
+      },
       headers: {},
     };
   }

@@ -1,10 +1,12 @@
 // Renders the environment file switchover reads (src/config/schema.ts) from the sandbox topology.
 // Secrets are referenced by file, never written inline.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { configSchema } from "../src/config/schema.js";
-import type { Config } from "../src/config/schema.js";
+import { sha256Hex } from "../src/api/auth.js";
+import { configSchema, ROLES } from "../src/config/schema.js";
+import type { Config, Role } from "../src/config/schema.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
 import { connectWorker, dns, HOST, kafkaNodes, mm2Flows, redis } from "./topology.js";
@@ -37,7 +39,43 @@ function webhookFleet(port: number, group: string | undefined, pause: string, re
   };
 }
 
-export function sandboxEnvironment(paths: SandboxPaths): Config {
+/**
+ * Demo API tokens, one per role: random, generated once into <state>/tokens.json (mode 0600) and
+ * reused after; the environment file holds only their SHA-256. `jq -r .operator .sandbox/tokens.json`.
+ */
+export function sandboxTokens(paths: SandboxPaths): Record<Role, string> {
+  const file = join(paths.state, "tokens.json");
+  if (existsSync(file)) {
+    const known = JSON.parse(readFileSync(file, "utf8")) as Partial<Record<Role, string>>;
+    if (ROLES.every((r) => typeof known[r] === "string")) return known as Record<Role, string>;
+  }
+  mkdirSync(paths.state, { recursive: true });
+  const tokens = Object.fromEntries(
+    ROLES.map((r) => [r, `so_${r}_${randomBytes(24).toString("base64url")}`]),
+  );
+  writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return tokens as Record<Role, string>;
+}
+
+/** The service section: demo tokens (hashes only), two-person rule on, the repository's runbooks. */
+function sandboxService(tokens: Partial<Record<Role, string>>) {
+  return {
+    auth: {
+      tokens: ROLES.filter((r) => tokens[r] !== undefined).map((r) => ({
+        name: `demo-${r}`,
+        sha256: sha256Hex(tokens[r]!),
+        roles: [r],
+      })),
+    },
+    twoPersonRule: true,
+    runbooksDir: "runbooks",
+    // The sandbox is for rehearsing: operators may run every runbook for real there.
+    operatorRunbooks: ["*"],
+  };
+}
+
+export function sandboxEnvironment(paths: SandboxPaths, tokens: Partial<Record<Role, string>> = {}): Config {
   const doc = {
     apiVersion: "switchover/v1",
     kind: "Environment",
@@ -95,6 +133,7 @@ export function sandboxEnvironment(paths: SandboxPaths): Config {
     },
     redis: { url: `redis://${HOST}:${redis.port}`, prefix: "switchover" },
     http: { allow: [] },
+    service: sandboxService(tokens),
   };
   return configSchema.parse(doc);
 }
@@ -108,6 +147,6 @@ export function writeEnvironment(paths: SandboxPaths): string {
     "# referenced ({file: …} or {env: …}), never inline.",
     "",
   ].join("\n");
-  writeFileSync(file, header + stringify(sandboxEnvironment(paths)));
+  writeFileSync(file, header + stringify(sandboxEnvironment(paths, sandboxTokens(paths))));
   return file;
 }

@@ -748,7 +748,7 @@ export interface components {
                 [key: string]: string;
             };
             paramsSchema: components["schemas"]["ParamSchema"];
-            /** @description Targets named literally in the runbook (params may add more at run time). */
+            /** @description Targets a real run with the default params would lock (other params may name others). */
             targets: string[];
             steps: {
                 id: string;

@@ -1,6 +1,6 @@
 // /v1/runbooks: list, get (with the parameter schema), validate a posted document, start a run.
 import express, { Router } from "express";
-import type { ParamSpec } from "../../engine/runbook/model.js";
+import type { ParamSpec, ParamValue } from "../../engine/runbook/model.js";
 import { parseRunbook } from "../../engine/runbook/parse-runbook.js";
 import { formatProblem } from "../../engine/runbook/problem.js";
 import { principalOf, requireRole } from "../auth.js";
@@ -24,6 +24,13 @@ const RUNBOOK_MEDIA = [
   "application/json",
   "text/plain",
 ];
+
+/** Param defaults: what a run without params would lock. */
+function defaults(params: Record<string, ParamSpec>): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [name, spec] of Object.entries(params)) if (spec.default !== undefined) out[name] = spec.default;
+  return out;
+}
 
 function paramsSchema(params: Record<string, ParamSpec>): S["ParamSchema"] {
   const properties: Record<string, unknown> = {};
@@ -121,7 +128,9 @@ export function runbookRoutes(deps: ApiDeps): Router {
       file: entry.file,
       labels: runbook.metadata.labels,
       paramsSchema: paramsSchema(runbook.params),
-      targets: runTargets(runbook, {}, deps.universe).filter((t) => !t.startsWith("runbook:")),
+      targets: runTargets(runbook, defaults(runbook.params), deps.universe).filter(
+        (t) => !t.startsWith("runbook:"),
+      ),
       steps: runbook.steps.map((s) => {
         const step: S["RunbookDetail"]["steps"][number] = {
           id: s.id,

@@ -26,7 +26,9 @@ export async function readCheckpoints(
   for (const r of await readWholeTopic(target, topic, signal)) {
     if (r.value === null) continue;
     try {
-      out.push({ ...decodeCheckpoint(r.key, r.value), emittedAt: r.timestamp });
+      const c = decodeCheckpoint(r.key, r.value) as TimedCheckpoint;
+      c.emittedAt = r.timestamp;
+      out.push(c);
     } catch (err) {
       if (!(err instanceof Mm2RecordError)) throw err;
     }

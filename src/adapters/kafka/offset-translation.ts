@@ -10,7 +10,13 @@ export interface FlowNaming {
   topics: string;
 }
 
-const anchored = (re: string): RegExp => new RegExp(`^(?:${re})$`);
+const compiled = new Map<string, RegExp>();
+/** Anchored and memoised: called once per checkpoint record, tens of thousands of times. */
+function anchored(re: string): RegExp {
+  let r = compiled.get(re);
+  if (!r) compiled.set(re, (r = new RegExp(`^(?:${re})$`)));
+  return r;
+}
 
 /** Target-side name of a replicated source topic. */
 export function remoteTopic(flow: FlowNaming, sourceTopic: string): string {

@@ -119,11 +119,17 @@ export async function translate(
   if (sourceOk) {
     rpoMessages = 0;
     const bySource = new Map<string, bigint>();
+    const onSource = new Set(await source.listTopics(signal));
     for (const t of new Set([...consumed].map((k) => k.slice(0, k.lastIndexOf("/"))))) {
       const st = sourceTopicOf(flow, t)!;
+      if (!onSource.has(st)) continue; // deleted at the source: what it lacked cannot be counted
       for (const p of await source.offsets(st, signal)) bySource.set(`${t}/${p.partition}`, p.high);
     }
     for (const key of consumed) {
+      if (!bySource.has(key)) {
+        rpoMessages = null;
+        break;
+      }
       const [t, p] = [key.slice(0, key.lastIndexOf("/")), key.slice(key.lastIndexOf("/") + 1)];
       const n = unreplicated(
         syncs!.get(`${sourceTopicOf(flow, t)}/${p}`),

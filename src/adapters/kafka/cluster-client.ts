@@ -249,11 +249,17 @@ export class ClusterClient {
         }),
     );
     if (opts.validateOnly) return before;
-    const after = await this.topicOverrides(topics, opts.signal);
-    const broken: string[] = [];
-    for (const t of topics) {
-      const diff = differingKeys(after.get(t)!.values, desired.get(t)!);
-      if (diff.length > 0) broken.push(`${t}: ${diff.join(", ")}`);
+    // The brokers apply the controller's config records asynchronously: read back until they agree.
+    let broken: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+      const after = await this.topicOverrides(topics, opts.signal);
+      broken = [];
+      for (const t of topics) {
+        const diff = differingKeys(after.get(t)!.values, desired.get(t)!);
+        if (diff.length > 0) broken.push(`${t}: ${diff.join(", ")}`);
+      }
+      if (broken.length === 0) break;
     }
     if (broken.length > 0) {
       throw new SwitchoverError(

@@ -1,0 +1,117 @@
+// A small client of the switchover HTTP API for the drills: start runs, wait for them, follow their
+// Server-Sent Events live, and read plans and reports as text.
+export interface RunSummary {
+  id: string;
+  state: string;
+  dryRun: boolean;
+  steps: { id: string; state: string; outputs?: Record<string, unknown>; error?: unknown }[];
+  error?: unknown;
+}
+
+export interface LiveEvent {
+  id: string;
+  type: string;
+  data: { type?: string; stepId?: string; from?: string; to?: string; at?: number; data?: unknown };
+}
+
+export class SwitchoverApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async #request(path: string, init: RequestInit & { accept?: string } = {}): Promise<Response> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        accept: init.accept ?? "application/json",
+        ...(init.body ? { "content-type": "application/json" } : {}),
+      },
+      signal: init.signal ?? AbortSignal.timeout(30_000),
+    });
+    if (!res.ok && res.status !== 202) {
+      throw new Error(`${init.method ?? "GET"} ${path}: ${res.status} ${(await res.text()).slice(0, 800)}`);
+    }
+    return res;
+  }
+
+  async startRun(
+    runbook: string,
+    body: { params?: Record<string, unknown>; dryRun: boolean; reason?: string },
+  ) {
+    const res = await this.#request(`/v1/runbooks/${runbook}/runs`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { run?: RunSummary } & RunSummary;
+    return json.run ?? json;
+  }
+
+  async revert(runId: string, reason: string): Promise<RunSummary> {
+    const res = await this.#request(`/v1/runs/${runId}/revert`, {
+      method: "POST",
+      body: JSON.stringify({ reason }),
+    });
+    const json = (await res.json()) as { run?: RunSummary } & RunSummary;
+    return json.run ?? json;
+  }
+
+  async run(id: string): Promise<RunSummary> {
+    return (await (await this.#request(`/v1/runs/${id}`)).json()) as RunSummary;
+  }
+
+  async runText(id: string): Promise<string> {
+    return (await this.#request(`/v1/runs/${id}`, { accept: "text/plain" })).text();
+  }
+
+  async reportText(id: string): Promise<string> {
+    return (await this.#request(`/v1/runs/${id}/report`, { accept: "text/plain" })).text();
+  }
+
+  async report(id: string): Promise<Record<string, unknown>> {
+    return (await (await this.#request(`/v1/runs/${id}/report`)).json()) as Record<string, unknown>;
+  }
+
+  /** Polls until the run is succeeded, failed or cancelled. */
+  async waitFinished(id: string, timeoutMs = 600_000): Promise<RunSummary> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.run(id);
+      if (["succeeded", "failed", "cancelled"].includes(run.state)) return run;
+      if (run.state === "waiting_approval") throw new Error(`run ${id} waits for approval`);
+      if (Date.now() > deadline) throw new Error(`run ${id} still ${run.state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Follows GET /v1/runs/{id}/events until `event: end`, calling onEvent for each event. */
+  async follow(id: string, onEvent: (e: LiveEvent) => void, timeoutMs = 600_000): Promise<void> {
+    const res = await this.#request(`/v1/runs/${id}/events`, {
+      accept: "text/event-stream",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.body) throw new Error("no event stream");
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let type = "message";
+        let eventId = "";
+        let data = "";
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event: ")) type = line.slice(7);
+          else if (line.startsWith("id: ")) eventId = line.slice(4);
+          else if (line.startsWith("data: ")) data += line.slice(6);
+        }
+        if (type === "end") return;
+        if (!data) continue;
+        onEvent({ id: eventId, type, data: JSON.parse(data) as LiveEvent["data"] });
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The drill invariants, as named checks the demo prints and the e2e tests assert.
+import type { Mm2DrillResult } from "./mm2-drill.js";
+
+export interface InvariantCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The reprocess bound the runbook predicted: the real run's estimate, else its dry-run's. */
+export function predictedReprocess(r: Mm2DrillResult): number | null {
+  return r.predicted.reprocess ?? r.predicted.dryRunReprocess;
+}
+
+export function checkMm2Invariants(r: Mm2DrillResult): InvariantCheck[] {
+  const window = predictedReprocess(r);
+  const sameConnectors = JSON.stringify(r.before.connectors) === JSON.stringify(r.after.connectors);
+  return [
+    {
+      name: "no replicated order lost",
+      ok: r.missingAfterFailover.length === 0,
+      detail: `${r.replicatedBeforeFailure} of ${r.ackedOnDc1} orders acknowledged on dc1 were replicated before the failure; ${r.missingAfterFailover.length} of them not processed after failover${r.missingAfterFailover.length ? ` (${r.missingAfterFailover.slice(0, 10).join(", ")})` : ""}`,
+    },
+    {
+      name: "duplicates within the predicted reprocess window",
+      ok: window !== null && r.duplicatesAfterFailover <= window,
+      detail: `${r.duplicatesAfterFailover} processed twice; predicted ≤ ${window ?? "unknown"} (dry-run ${r.predicted.dryRunReprocess ?? "?"}, real run ${r.predicted.reprocess ?? "unknown: dc1 unreachable"})`,
+    },
+    {
+      name: "stranded orders reported exactly",
+      ok: r.strandedReported === r.strandedActual,
+      detail: `${r.strandedActual} acknowledged on dc1 but never replicated; failback reported ${r.strandedReported ?? "unknown"}`,
+    },
+    {
+      name: "every acknowledged order processed after failback",
+      ok: r.missingAfterFailback.length === 0,
+      detail: `${r.ackedOnDc1} acked on dc1 + ${r.ackedOnDc2} on dc2; ${r.missingAfterFailback.length} never processed`,
+    },
+    {
+      name: "after failback the world equals the before-state",
+      ok:
+        r.after.dnsTarget === r.before.dnsTarget &&
+        sameConnectors &&
+        r.after.consumerCluster === r.before.consumerCluster,
+      detail: `DNS ${r.before.dnsTarget} → ${r.after.dnsTarget}; connectors ${sameConnectors ? "as before" : `${JSON.stringify(r.before.connectors)} → ${JSON.stringify(r.after.connectors)}`}; consumers on ${r.after.consumerCluster}`,
+    },
+  ];
+}

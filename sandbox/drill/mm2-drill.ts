@@ -1,0 +1,337 @@
+// The replicated-cluster drill behind `npm run demo` and the e2e tests: demo apps on a fresh topic and
+// group, a dry-run failover printed as a plan, dc1 killed, the real mm2-failover followed live, dc1
+// restarted, mm2-failback, and the invariants computed from the apps' ledgers and dc2's log.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { ClusterClient } from "../../src/adapters/kafka/cluster-client.js";
+import { loadConfig } from "../../src/config/load.js";
+import { demoApps } from "../environment.js";
+import { repoRoot } from "../lib/paths.js";
+import type { LiveEvent, RunSummary, SwitchoverApi } from "./api-client.js";
+import { startApp } from "./demo-apps.js";
+import type { DemoApp, LedgerEntry } from "./demo-apps.js";
+import { connectorStates, primaryCname, sandboxCli } from "./sandbox-control.js";
+
+export interface Mm2DrillOptions {
+  api: SwitchoverApi;
+  naming: "identity" | "prefixed";
+  /** Where ledgers and app logs go. */
+  dir: string;
+  say: (line: string) => void;
+  /** Messages per second from the producer. */
+  rate?: number;
+  /** Print the dry-run plan and the reports (the demo); tests keep them in the result. */
+  verbose?: boolean;
+}
+
+export interface StateSnapshot {
+  dnsTarget: string;
+  connectors: Record<string, string>;
+  consumerCluster: string;
+}
+
+export interface Mm2DrillResult {
+  topic: string;
+  group: string;
+  failoverRun: RunSummary;
+  failbackRun: RunSummary;
+  planText: string;
+  reports: { failover: string; failback: string };
+  /** The dry-run's and the real run's estimates (verify-offsets outputs). */
+  predicted: {
+    dryRunReprocess: number | null;
+    dryRunRpo: number | null;
+    reprocess: number | null;
+    rpoAgeMs: number | null;
+  };
+  ackedOnDc1: number;
+  replicatedBeforeFailure: number;
+  strandedActual: number;
+  strandedReported: number | null;
+  missingAfterFailover: number[];
+  duplicatesAfterFailover: number;
+  missingAfterFailback: number[];
+  ackedOnDc2: number;
+  before: StateSnapshot;
+  after: StateSnapshot;
+  timings: { failoverMs: number; failbackMs: number; outageToConsumingMs: number; totalMs: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not within ${timeoutMs / 1000} s${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`,
+      );
+    await sleep(1_000);
+  }
+}
+
+function outputsOf(run: RunSummary, step: string): Record<string, unknown> {
+  return run.steps.find((s) => s.id === step)?.outputs ?? {};
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
+
+/** One line per SSE event: what a person following the run in a terminal wants to see. */
+export function describeEvent(e: LiveEvent, t0: number): string | undefined {
+  const at = `${(((e.data.at ?? Date.now()) - t0) / 1000).toFixed(1).padStart(6)} s`;
+  const d = e.data;
+  if (e.type === "run.transition") return `${at}  run ${d.from ?? ""} → ${d.to ?? ""}`;
+  if (e.type === "step.transition") {
+    const err = (d.data as { error?: { message?: string } } | undefined)?.error?.message;
+    return `${at}  ${(d.stepId ?? "").padEnd(24)} ${d.from ?? ""} → ${d.to ?? ""}${err ? `: ${err}` : ""}`;
+  }
+  if (e.type === "step.applied") return `${at}  ${(d.stepId ?? "").padEnd(24)} applied`;
+  return undefined;
+}
+
+async function runLive(
+  api: SwitchoverApi,
+  runbook: string,
+  params: Record<string, unknown>,
+  say: (l: string) => void,
+  reason: string,
+): Promise<RunSummary> {
+  const started = await api.startRun(runbook, { params, dryRun: false, reason });
+  const t0 = Date.now();
+  say(`  run ${started.id} (${runbook}, real) — live events:`);
+  await api.follow(started.id, (e) => {
+    const line = describeEvent(e, t0);
+    if (line) say(`    ${line}`);
+  });
+  return api.waitFinished(started.id);
+}
+
+async function topicIds(client: ClusterClient, topic: string): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
+  for (const p of await client.offsets(topic)) {
+    let from = p.low;
+    while (from < p.high) {
+      const records = await client.readPartition(topic, p.partition, from, p.high);
+      if (records.length === 0) break;
+      for (const r of records) {
+        try {
+          const id = (JSON.parse(r.value?.toString() ?? "{}") as { id?: unknown }).id;
+          if (typeof id === "number") ids.set(id, (ids.get(id) ?? 0) + 1);
+        } catch {
+          /* canary or foreign record */
+        }
+      }
+      from = records[records.length - 1]!.offset + 1n;
+    }
+  }
+  return ids;
+}
+
+function duplicates(entries: LedgerEntry[]): number {
+  const seen = new Map<number, number>();
+  for (const e of entries) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+  let extra = 0;
+  for (const n of seen.values()) extra += n - 1;
+  return extra;
+}
+
+export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult> {
+  const { api, say } = opts;
+  const tStart = Date.now();
+  const identity = opts.naming === "identity";
+  const base = identity ? "orders" : "payments";
+  const suffix = `drill-${Date.now().toString(36)}`;
+  const topic = `${base}.${suffix}`;
+  const group = `${base}-${suffix}`;
+  const remote = identity ? topic : `dc1.${topic}`;
+  const flow = identity ? "dc1-to-dc2" : "dc1-to-dc2-prefixed";
+  const fleet = identity ? "orders-app" : "payments-app";
+  const producers = identity ? "orders-producers" : "payments-producers";
+  const consumerPort = identity ? demoApps.ordersConsumerPort : demoApps.paymentsConsumerPort;
+  const producerPort = identity ? demoApps.ordersProducerPort : demoApps.paymentsProducerPort;
+  const dir = join(opts.dir, opts.naming);
+  mkdirSync(dir, { recursive: true });
+
+  const config = loadConfig(join(repoRoot, ".sandbox", "switchover.yaml"));
+  const dc1 = new ClusterClient("dc1", config.clusters.dc1!);
+  const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
+  const apps: DemoApp[] = [];
+  let dc1Down = false;
+  try {
+    const dnsBefore = await primaryCname();
+    if (dnsBefore !== "dc1-kafka.dr.test")
+      throw new Error(
+        `kafka-primary.dr.test points at ${dnsBefore}, not dc1: a previous drill did not fail back`,
+      );
+    const connectorsBefore = await connectorStates();
+
+    say(`topic ${topic} (3 partitions) on dc1, ${opts.naming} naming → ${remote} on dc2; group ${group}`);
+    const admin = await dc1.admin();
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    await until(`${remote} mirrored to dc2`, 90_000, async () =>
+      (await dc2.listTopics()).includes(remote) ? true : undefined,
+    );
+
+    const consumer = await startApp("order-consumer", dir, consumerPort, { topic, group });
+    apps.push(consumer);
+    const producer = await startApp("order-producer", dir, producerPort, {
+      topic,
+      rate: String(opts.rate ?? 20),
+    });
+    apps.push(producer);
+    say(
+      `demo apps: order-producer (:${producerPort}, ${opts.rate ?? 20}/s, acks=all) and order-consumer (:${consumerPort}), both via kafka-primary.dr.test`,
+    );
+    await until("consumer processing on dc1", 60_000, async () =>
+      consumer.entries().length >= 50 ? true : undefined,
+    );
+
+    const params = { mode: "ungraceful", flow, group, fleet, producers };
+    // Checkpoints for a new group appear once MM2 refreshed its groups (every 5 s).
+    const dry = await until("a dry-run with translated offsets for the group", 120_000, async () => {
+      const r = await api.waitFinished((await api.startRun("mm2-failover", { params, dryRun: true })).id);
+      return r.state === "succeeded" ? r : undefined;
+    });
+    const planText = await api.runText(dry.id);
+    if (opts.verbose) {
+      say(`dry-run ${dry.id} — the plan (GET /v1/runs/${dry.id}, Accept: text/plain):`);
+      for (const l of planText.trimEnd().split("\n")) say(`  | ${l}`);
+    }
+    const dryOut = outputsOf(dry, "verify-offsets");
+
+    const producedBeforeKill = producer.entries().length;
+    say(`stopping dc1 (sandbox stop dc1-kafka: SIGKILL) after ${producedBeforeKill} acknowledged orders`);
+    const killedAt = Date.now();
+    dc1Down = true;
+    sandboxCli(["stop", "dc1-kafka"]);
+    // Prefixed naming: producers would write to the local payments.* on dc2, which this consumer
+    // does not read (it follows dc1.payments.*): stop them with the DC.
+    if (!identity) await producer.command("stop");
+
+    const tFailover = Date.now();
+    const failover = await runLive(api, "mm2-failover", params, say, `drill: dc1 lost (${opts.naming})`);
+    const failoverMs = Date.now() - tFailover;
+    if (failover.state !== "succeeded")
+      throw new Error(`failover ${failover.id} ${failover.state}: ${JSON.stringify(failover.error ?? "")}`);
+    const foOut = outputsOf(failover, "verify-offsets");
+
+    // What dc1 acknowledged and what reached dc2 before the failure (the flow is paused since).
+    const acked1 = producer
+      .entries()
+      .filter((e) => e.cluster.startsWith("dc1"))
+      .map((e) => e.id);
+    const onDc2 = await topicIds(dc2, remote);
+    const replicated = acked1.filter((id) => onDc2.has(id));
+    const stranded = acked1.filter((id) => !onDc2.has(id));
+    const processedIds = () => new Set(consumer.entries().map((e) => e.id));
+    await until("consumer on dc2 processed every replicated order", 90_000, async () => {
+      const seen = processedIds();
+      return replicated.every((id) => seen.has(id)) &&
+        consumer.entries().some((e) => e.cluster.startsWith("dc2"))
+        ? true
+        : undefined;
+    });
+    const outageToConsumingMs = Date.now() - killedAt;
+    say(`consumers continue on dc2 (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
+    if (identity) {
+      await until("producer writing to dc2", 60_000, async () =>
+        producer.entries().some((e) => e.cluster.startsWith("dc2")) ? true : undefined,
+      );
+      await sleep(3_000);
+    }
+    const seenAfterFailover = processedIds();
+    const missingAfterFailover = replicated.filter((id) => !seenAfterFailover.has(id));
+
+    say("restarting dc1 (sandbox start dc1-kafka)");
+    sandboxCli(["start", "dc1-kafka"]);
+    dc1Down = false;
+    // Failback is planned: stop producing, let consumers drain dc2, then switch.
+    await producer.command("stop");
+    const acked2 = producer
+      .entries()
+      .filter((e) => e.cluster.startsWith("dc2"))
+      .map((e) => e.id);
+    await until("consumer drained dc2", 60_000, async () => {
+      const seen = processedIds();
+      return acked2.every((id) => seen.has(id)) ? true : undefined;
+    });
+    const duplicatesAfterFailover = duplicates(consumer.entries());
+    const entriesBeforeFailback = consumer.entries().length;
+
+    const tFailback = Date.now();
+    const failback = await runLive(
+      api,
+      "mm2-failback",
+      { flow, group, fleet },
+      say,
+      `drill: dc1 back (${opts.naming})`,
+    );
+    const failbackMs = Date.now() - tFailback;
+    if (failback.state !== "succeeded")
+      throw new Error(`failback ${failback.id} ${failback.state}: ${JSON.stringify(failback.error ?? "")}`);
+    const strandedOut = outputsOf(failback, "stranded");
+
+    // Back on dc1 the group resumes from its own committed offsets: the stranded orders come now.
+    await until("consumer on dc1 processed the stranded orders", 60_000, async () => {
+      const seen = processedIds();
+      return acked1.every((id) => seen.has(id)) &&
+        consumer
+          .entries()
+          .slice(entriesBeforeFailback)
+          .every((e) => e.cluster.startsWith("dc1"))
+        ? true
+        : undefined;
+    }).catch(() => undefined);
+    const seenFinal = processedIds();
+    const missingAfterFailback = [...acked1, ...acked2].filter((id) => !seenFinal.has(id));
+    const clusterNow = (await consumer.status()).cluster;
+    const consumerAfter = typeof clusterNow === "string" ? clusterNow : "";
+
+    const result: Mm2DrillResult = {
+      topic,
+      group,
+      failoverRun: failover,
+      failbackRun: failback,
+      planText,
+      reports: { failover: await api.reportText(failover.id), failback: await api.reportText(failback.id) },
+      predicted: {
+        dryRunReprocess: num(dryOut.reprocessWindow),
+        dryRunRpo: num(dryOut.rpoMessages),
+        reprocess: num(foOut.reprocessWindow),
+        rpoAgeMs: num(foOut.rpoAgeMs),
+      },
+      ackedOnDc1: acked1.length,
+      replicatedBeforeFailure: replicated.length,
+      strandedActual: stranded.length,
+      strandedReported: num(strandedOut.totalLag),
+      missingAfterFailover,
+      duplicatesAfterFailover,
+      missingAfterFailback,
+      ackedOnDc2: acked2.length,
+      before: { dnsTarget: dnsBefore, connectors: connectorsBefore, consumerCluster: "dc1-kafka.dr.test" },
+      after: {
+        dnsTarget: await primaryCname(),
+        connectors: await connectorStates(),
+        consumerCluster: consumerAfter,
+      },
+      timings: { failoverMs, failbackMs, outageToConsumingMs, totalMs: Date.now() - tStart },
+    };
+    return result;
+  } finally {
+    // Whatever happened, leave the sandbox running.
+    if (dc1Down) sandboxCli(["start", "dc1-kafka"], true);
+    for (const app of apps.reverse()) await app.stop().catch(() => undefined);
+    await dc1.close().catch(() => undefined);
+    await dc2.close().catch(() => undefined);
+  }
+}

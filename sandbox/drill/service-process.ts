@@ -1,0 +1,105 @@
+// Starts the switchover service (`npm start`, API and worker in one process) as a child process for
+// a drill: an environment file derived from the sandbox's with a one-off admin token, its own Redis
+// key prefix, and the sandbox's fleets; stops it again with SIGTERM to its process group.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { configSchema } from "../../src/config/schema.js";
+import { repoRoot } from "../lib/paths.js";
+import { SwitchoverApi } from "./api-client.js";
+
+export interface RunningService {
+  api: SwitchoverApi;
+  url: string;
+  configFile: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** The sandbox environment plus an API token (only its SHA-256 is written) and a private prefix. */
+export function writeDrillConfig(dir: string, token: string): string {
+  const base = parse(readFileSync(join(repoRoot, ".sandbox", "switchover.yaml"), "utf8")) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const sha256 = createHash("sha256").update(token).digest("hex");
+  const doc = {
+    ...base,
+    redis: { ...base.redis, prefix: "switchover-drill" },
+    service: {
+      ...base.service,
+      auth: { tokens: [{ name: "drill", sha256, roles: ["admin"] }] },
+      twoPersonRule: false,
+      runbooksDir: join(repoRoot, "runbooks"),
+    },
+  };
+  configSchema.parse(doc);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "switchover.yaml");
+  writeFileSync(file, `# drill environment: the sandbox's, with a one-off API token\n${stringify(doc)}`, {
+    mode: 0o600,
+  });
+  return file;
+}
+
+export async function startService(dir: string, port: number): Promise<RunningService> {
+  const token = randomBytes(24).toString("hex");
+  const configFile = writeDrillConfig(dir, token);
+  const logFile = join(dir, "service.log");
+  const log = createWriteStream(logFile, { flags: "a" });
+  const child: ChildProcess = spawn("npm", ["start", "--silent"], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      SWITCHOVER_CONFIG: configFile,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      SWITCHOVER_AUDIT_JSONL: join(dir, "audit.jsonl"),
+    },
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (exited) throw new Error(`switchover exited during start-up; see ${logFile}`);
+    const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`switchover not ready within 90 s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return {
+    api: new SwitchoverApi(url, token),
+    url,
+    configFile,
+    logFile,
+    async stop() {
+      if (exited || child.pid === undefined) return;
+      const gone = new Promise<void>((r) => child.once("exit", () => r()));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        return;
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }, 25_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { clusterSchema } from "../../config/schema.js";
+import { kafkaOptions } from "./cluster-client.js";
+
+describe("kafka client options from config", () => {
+  it("maps SASL (secret from env) and TLS files, with bounded retries and configured timeouts", () => {
+    const dir = mkdtempSync(join(tmpdir(), "so-tls-"));
+    writeFileSync(join(dir, "ca.pem"), "CA");
+    process.env.SO_TEST_KAFKA_PW = "s3cret";
+    const c = clusterSchema.parse({
+      bootstrapServers: ["k:9093"],
+      sasl: { mechanism: "scram-sha-512", username: "so", password: { env: "SO_TEST_KAFKA_PW" } },
+      tls: { caFile: join(dir, "ca.pem") },
+      connectionTimeoutMs: 1234,
+      requestTimeoutMs: 5678,
+    });
+    const o = kafkaOptions("prod", c);
+    expect(o.sasl).toEqual({ mechanism: "scram-sha-512", username: "so", password: "s3cret" });
+    expect(o.ssl).toEqual({ rejectUnauthorized: true, ca: ["CA"] });
+    expect(o.connectionTimeout).toBe(1234);
+    expect(o.requestTimeout).toBe(5678);
+    expect(o.retry?.retries).toBe(5);
+    // The config object itself never carries the value.
+    expect(inspect(c)).not.toContain("s3cret");
+  });
+
+  it("fails precisely on a missing secret or TLS file", () => {
+    const noSecret = clusterSchema.parse({
+      bootstrapServers: ["k:9093"],
+      sasl: { mechanism: "plain", username: "so", password: { env: "SO_TEST_UNSET_VAR" } },
+    });
+    expect(() => kafkaOptions("prod", noSecret)).toThrow(
+      "secret environment variable SO_TEST_UNSET_VAR is not set",
+    );
+    const noCa = clusterSchema.parse({
+      bootstrapServers: ["k:9093"],
+      tls: { caFile: "/nonexistent/ca.pem" },
+    });
+    expect(() => kafkaOptions("prod", noCa)).toThrow(
+      "cluster prod: TLS file /nonexistent/ca.pem cannot be read",
+    );
+  });
+});

@@ -232,16 +232,20 @@ export class RunService {
     if (ctx.scheduleId !== undefined) meta.scheduleId = ctx.scheduleId;
     let run: RunRecord;
     try {
-      await this.d.meta.put(id, meta);
-      run = await this.d.engine.createRun({
-        id,
-        runbook,
-        params,
-        dryRun: input.dryRun,
-        requestedBy: who.name,
-        ...(input.fromPlan !== undefined ? { fromPlan: input.fromPlan } : {}),
-        ...(input.reason !== undefined ? { reason: input.reason } : {}),
-      });
+      // The meta only has to exist before the run is enqueued; write both at once.
+      const [, created] = await Promise.all([
+        this.d.meta.put(id, meta),
+        this.d.engine.createRun({
+          id,
+          runbook,
+          params,
+          dryRun: input.dryRun,
+          requestedBy: who.name,
+          ...(input.fromPlan !== undefined ? { fromPlan: input.fromPlan } : {}),
+          ...(input.reason !== undefined ? { reason: input.reason } : {}),
+        }),
+      ]);
+      run = created;
       if (revertOf !== undefined) run = await this.d.store.save({ ...run, revertOf });
     } catch (err) {
       await this.d.locks.release(targets, id);

@@ -52,13 +52,19 @@ export class RunbookCatalog {
     return this.byName.get(name);
   }
 
+  /**
+   * The first call waits for a scan; later ones answer from the last scan and rescan in the
+   * background when it is older than refreshMs, so requests never wait on the file system.
+   */
   private async refresh(): Promise<void> {
     if (Date.now() - this.scannedAt < this.refreshMs) return;
+    const first = this.scannedAt === -Infinity;
     this.scanning ??= this.scan().finally(() => {
       this.scanning = undefined;
       this.scannedAt = Date.now();
     });
-    await this.scanning;
+    if (first) await this.scanning;
+    else this.scanning.catch(() => undefined);
   }
 
   private async scan(): Promise<void> {

@@ -1,5 +1,5 @@
-// The engine's one AuditSink, fanned out: first the tamper-evident audit log (must succeed, or the
-// step fails), then best-effort observers such as the per-run event streams behind SSE.
+// The engine's one AuditSink, fanned out: the tamper-evident audit log (must succeed, or the step
+// fails) and best-effort observers such as the per-run event streams behind SSE, written together.
 import type { AuditEvent, AuditSink } from "../engine/ports/audit-sink.js";
 
 export class FanoutAuditSink implements AuditSink {
@@ -9,7 +9,8 @@ export class FanoutAuditSink implements AuditSink {
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
-    await this.primary.append(event);
-    await Promise.all(this.observers.map((o) => o.append(event)));
+    // Observers never throw (they are best effort), so writing them alongside costs no ordering:
+    // the engine awaits this call before its next event.
+    await Promise.all([this.primary.append(event), ...this.observers.map((o) => o.append(event))]);
   }
 }

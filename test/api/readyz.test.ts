@@ -31,7 +31,7 @@ async function closedPort(): Promise<number> {
 function reachable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
-    s.setTimeout(500);
+    s.setTimeout(2_000);
     s.once("connect", () => (s.destroy(), resolve(true)));
     s.once("error", () => resolve(false));
     s.once("timeout", () => (s.destroy(), resolve(false)));

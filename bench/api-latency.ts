@@ -1,0 +1,219 @@
+// API latency: POST /v1/runbooks/{name}/runs (dry-runs, so no target lock refuses them) at 50
+// concurrent keep-alive clients against the real service on real Redis (audit log with fsync'd
+// JSONL included), then queue pickup latency (enqueue → a worker starts the job) at a paced rate.
+// Prints the median of several rounds with min/max. Goals: p99 < 25 ms, pickup p50 < 50 ms.
+// Run: npx tsx bench/api-latency.ts [redis-url]   (default: the sandbox's redis://127.0.0.1:16379)
+import { randomBytes, randomUUID } from "node:crypto";
+import { Agent, request } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { sha256Hex } from "../src/api/auth.js";
+import { configSchema } from "../src/config/schema.js";
+import { MemoryLogger } from "../src/engine/ports/logger.js";
+import { buildService } from "../src/main.js";
+import type { Service } from "../src/main.js";
+
+const url = process.argv[2] ?? "redis://127.0.0.1:16379";
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const PER_CLIENT = Number(process.env.BENCH_PER_CLIENT ?? 40);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const PICKUP_RUNS = 200;
+const PICKUP_ROUNDS = Number(process.env.BENCH_PICKUP_ROUNDS ?? 3);
+
+const RUNBOOK = `apiVersion: switchover/v1
+kind: Runbook
+metadata: { name: bench }
+params:
+  n: { type: number, default: 0 }
+steps:
+  - id: check
+    uses: assert
+    with: { that: true, message: never fails }
+`;
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (xs: number[]): string =>
+  `${median(xs).toFixed(2)} ms (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
+
+function post(agent: Agent, port: number, token: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/v1/runbooks/bench/runs",
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          res.statusCode === 202
+            ? resolve(performance.now() - t0)
+            : reject(new Error(`status ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  const prefix = `sobench:${randomUUID().slice(0, 8)}`;
+  const dir = mkdtempSync(join(tmpdir(), "so-bench-"));
+  writeFileSync(join(dir, "bench.yaml"), RUNBOOK);
+  const token = `so_bench_${randomBytes(16).toString("hex")}`;
+  const config = configSchema.parse({
+    apiVersion: "switchover/v1",
+    kind: "Environment",
+    redis: { url, prefix },
+    service: {
+      auth: { tokens: [{ name: "bench", sha256: sha256Hex(token), roles: ["operator"] }] },
+      runbooksDir: dir,
+    },
+  });
+  const logger = MemoryLogger.silent();
+  const jsonl = process.env.BENCH_NO_JSONL ? {} : { auditJsonlPath: join(dir, "audit.jsonl") };
+  const api = await buildService({ config, mode: "api", logger, ...jsonl, readinessChecks: [] });
+  const server: Server = api.app.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const port = (server.address() as AddressInfo).port;
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const redis = new Redis(url);
+  let services: Service[] = [api];
+  try {
+    console.log(
+      `api-latency: node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}, redis ${url}`,
+    );
+    // Warm-up: JIT, connections, first-parse costs.
+    await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        post(agent, port, token, JSON.stringify({ params: { n: i } })),
+      ),
+    );
+
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    const rates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = 0; i < PER_CLIENT; i++)
+            latencies.push(await post(agent, port, token, JSON.stringify({ params: { n: c * 1000 + i } })));
+        }),
+      );
+      const secs = (performance.now() - t0) / 1_000;
+      latencies.sort((a, b) => a - b);
+      p50s.push(pct(latencies, 50));
+      p99s.push(pct(latencies, 99));
+      rates.push(latencies.length / secs);
+      console.log(
+        `  round ${round + 1}: ${latencies.length} POSTs, p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms, ${(latencies.length / secs).toFixed(0)} req/s`,
+      );
+    }
+    console.log(
+      `POST /v1/runbooks/{name}/runs, ${CLIENTS} concurrent clients, ${ROUNDS} rounds of ${CLIENTS * PER_CLIENT}:`,
+    );
+    console.log(`  p50 ${fmt(p50s)}`);
+    console.log(`  p99 ${fmt(p99s)}   goal < 25 ms: ${median(p99s) < 25 ? "met" : "NOT met"}`);
+    console.log(`  throughput ${median(rates).toFixed(0)} req/s (median)`);
+
+    // Queue pickup: drain the backlog first, then paced POSTs with one worker process-equivalent.
+    await api.queue.queue.drain(true);
+    const worker = await buildService({
+      config,
+      mode: "worker",
+      logger,
+      auditJsonlPath: join(dir, "audit.jsonl"),
+      readinessChecks: [],
+    });
+    services = [api, worker];
+    await worker.worker!.ready();
+    const pickupP50: number[] = [];
+    const pickupP99: number[] = [];
+    for (let round = 0; round < PICKUP_ROUNDS; round++) {
+      const ids: string[] = [];
+      for (let i = 0; i < PICKUP_RUNS; i++) {
+        const res = await new Promise<string>((resolve, reject) => {
+          const body = JSON.stringify({ params: { n: i } });
+          const req = request(
+            {
+              host: "127.0.0.1",
+              port,
+              method: "POST",
+              path: "/v1/runbooks/bench/runs",
+              agent,
+              headers: {
+                authorization: `Bearer ${token}`,
+                "content-type": "application/json",
+                "content-length": Buffer.byteLength(body),
+              },
+            },
+            (r) => {
+              let text = "";
+              r.on("data", (d: Buffer) => (text += d.toString()));
+              r.on("end", () => resolve((JSON.parse(text) as { id: string; version: number }).id));
+            },
+          );
+          req.on("error", reject);
+          req.end(body);
+        });
+        ids.push(res);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Wait for every job to have been taken, then read enqueue and start times from BullMQ.
+      const pickups: number[] = [];
+      for (const id of ids) {
+        for (;;) {
+          const job = await api.queue.queue.getJob(`${id}.1`);
+          if (job?.processedOn) {
+            pickups.push(job.processedOn - job.timestamp);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      pickups.sort((a, b) => a - b);
+      pickupP50.push(pct(pickups, 50));
+      pickupP99.push(pct(pickups, 99));
+      console.log(
+        `  pickup round ${round + 1}: ${pickups.length} jobs, p50 ${pct(pickups, 50)} ms, p99 ${pct(pickups, 99)} ms`,
+      );
+    }
+    console.log(
+      `queue pickup (enqueue → worker start), ${PICKUP_RUNS} paced runs × ${PICKUP_ROUNDS} rounds:`,
+    );
+    console.log(`  p50 ${fmt(pickupP50)}   goal < 50 ms: ${median(pickupP50) < 50 ? "met" : "NOT met"}`);
+    console.log(`  p99 ${fmt(pickupP99)}`);
+  } finally {
+    agent.destroy();
+    server.close();
+    for (const s of services.reverse()) await s.close(0);
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1_000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

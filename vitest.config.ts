@@ -1,5 +1,6 @@
 // Projects: fast unit tests (no services), API tests (real Redis), integration tests (sandbox).
-// Integration files run one at a time: they share one sandbox and some of them stop datacenters.
+// Integration files run one at a time, after the other projects: they share one sandbox and some
+// of them restart its Redis or stop datacenters.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,6 +11,7 @@ export default defineConfig({
           name: "unit",
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -18,6 +20,9 @@ export default defineConfig({
         test: {
           name: "api",
           include: ["test/api/**/*.test.ts"],
+          // Runs before the integration files, which restart the sandbox's Redis and stop DCs.
+          sequence: { groupOrder: 0 },
+          globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 30_000,
         },
@@ -26,6 +31,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          sequence: { groupOrder: 1 },
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 240_000,

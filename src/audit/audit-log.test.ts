@@ -13,7 +13,7 @@ import type { AuditEntry } from "./audit-entry.js";
 import { AuditLog } from "./audit-log.js";
 import type { AuditLogOptions, AuditVerifyResult } from "./audit-log.js";
 
-const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS_URL ?? "redis://127.0.0.1:16379";
+const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 const clients: Redis[] = [];
 const prefixes: string[] = [];

@@ -8,7 +8,7 @@ import type { AuditEvent } from "../engine/ports/audit-sink.js";
 import { AuditLog } from "./audit-log.js";
 import { AuditSinkAdapter, toAppendInput } from "./engine-audit-sink.js";
 
-const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS_URL ?? "redis://127.0.0.1:16379";
+const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 const prefix = `switchover-test:audit-sink:${randomUUID()}`;
 

@@ -9,16 +9,16 @@ import { formatDuration } from "./render/run-text.js";
 
 export type RunReport = components["schemas"]["RunReport"];
 
-/** Output keys steps use for the recovery point and the reprocess window (kafka.verifyTranslatedOffsets). */
-const RPO_KEYS = ["rpo", "rpoMs", "recoveryPoint", "unreplicatedMessages"];
-const REPROCESS_KEYS = ["reprocess", "reprocessWindow", "reprocessMessages"];
-
-function findOutput(run: RunRecord, keys: readonly string[]): { stepId: string; value: JsonValue } | null {
-  for (const s of run.steps) {
-    for (const k of keys) {
-      const v = s.outputs?.[k];
-      if (v !== undefined) return { stepId: s.id, value: v };
-    }
+/**
+ * Recovery point and reprocess window as kafka.verifyTranslatedOffsets reports them (rpoMessages,
+ * rpoAgeMs, reprocessWindow). The last step that measured wins: it measured closest to the switch.
+ */
+function lastOutputs(run: RunRecord, keys: readonly string[]): { stepId: string; value: JsonValue } | null {
+  for (const s of [...run.steps].reverse()) {
+    const found = keys.filter((k) => s.outputs?.[k] !== undefined);
+    if (found.length === 0) continue;
+    if (found.length === 1 && keys.length === 1) return { stepId: s.id, value: s.outputs![found[0]!]! };
+    return { stepId: s.id, value: Object.fromEntries(found.map((k) => [k, s.outputs![k]!])) };
   }
   return null;
 }
@@ -34,8 +34,8 @@ export function buildReport(run: RunRecord, meta: RunMeta, events: readonly Stor
     queuedMs: run.startedAt !== undefined ? run.startedAt - run.createdAt : null,
     rtoMs:
       run.startedAt !== undefined && run.finishedAt !== undefined ? run.finishedAt - run.startedAt : null,
-    rpo: findOutput(run, RPO_KEYS),
-    reprocess: findOutput(run, REPROCESS_KEYS),
+    rpo: lastOutputs(run, ["rpoMessages", "rpoAgeMs"]),
+    reprocess: lastOutputs(run, ["reprocessWindow"]),
     steps: run.steps.map((s) => {
       const step: RunReport["steps"][number] = {
         id: s.id,

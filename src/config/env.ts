@@ -12,10 +12,10 @@ export const envSchema = z.object({
   /** all: API and worker in one process; api or worker: one of them (scale each out separately). */
   SWITCHOVER_MODE: z.enum(["all", "api", "worker"]).default("all"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Overrides the config's redis.url (e.g. rediss://… for TLS). */
+  /** Overrides the config's redis.url: redis://, rediss:// (TLS) or redis+sentinel://h:p,h:p/master. */
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, "redis:// or rediss:// URL")
+    .regex(/^(rediss?|redis\+sentinel):\/\//, "redis://, rediss:// or redis+sentinel:// URL")
     .optional(),
   /** Local JSONL copy of the audit log (fsync'd); default: audit.jsonl beside the config file. */
   SWITCHOVER_AUDIT_JSONL: z.string().min(1).optional(),

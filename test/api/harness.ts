@@ -134,7 +134,8 @@ export function touchStep(redis: Redis, prefix: string): AnyStep {
       const now = Number((await redis.get(`${prefix}:touch:${i.key}`)) ?? 0);
       return {
         changes: [{ resource: `cluster/${i.cluster}`, field: `touch.${i.key}`, from: now, to: now + 1 }],
-        outputs: { key: i.key },
+        // Shaped like kafka.verifyTranslatedOffsets' estimates, so reports have an RPO to show.
+        outputs: { key: i.key, rpoMessages: now, rpoAgeMs: 1_500, reprocessWindow: 7 },
       };
     },
     async apply(ctx, _plan, i) {

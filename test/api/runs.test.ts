@@ -145,6 +145,8 @@ describe("runs", () => {
     expect(text.text).toContain("cluster/dc1 touch.real1: 0 → 1");
     const report = await call(h.service.app, "GET", `/v1/runs/${run.id}/report`, { token: h.tokens.viewer });
     expect(report.body.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(report.body.rpo).toEqual({ stepId: "touch", value: { rpoMessages: 0, rpoAgeMs: 1_500 } });
+    expect(report.body.reprocess).toEqual({ stepId: "touch", value: 7 });
     expect(report.body.steps).toHaveLength(2);
     expect((report.body.timeline as { type: string }[]).map((e) => e.type)).toContain("step.applied");
     const reportText = await call(h.service.app, "GET", `/v1/runs/${run.id}/report`, {

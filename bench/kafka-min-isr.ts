@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < topics.length; i += 100) {
       await admin.createTopics({
+        waitForLeaders: false,
         topics: topics.slice(i, i + 100).map((topic) => ({
           topic,
           numPartitions: 1,
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
           configEntries: [{ name: "retention.ms", value: "3600000" }],
         })),
       });
+    }
+    for (;;) {
+      const known = new Set(await client.listTopics());
+      if (topics.every((t) => known.has(t))) break;
+      await new Promise((r) => setTimeout(r, 500));
     }
 
     // Ours: plan (selection by pattern, describe, broker validation) + apply (describe-merge-write)
@@ -111,10 +117,12 @@ async function main(): Promise<void> {
       `ratio vs CLI loop: ${(cli / ours).toFixed(1)}× (goal ≥ 50×); ours / floor: ${(ours / floor).toFixed(1)}×`,
     );
   } finally {
-    for (let i = 0; i < topics.length; i += 200) {
+    const existing = new Set(await client.listTopics());
+    const mine = topics.filter((t) => existing.has(t));
+    for (let i = 0; i < mine.length; i += 200) {
       await admin
-        .deleteTopics({ topics: topics.slice(i, i + 200) })
-        .catch((e: unknown) => console.error("cleanup failed", e));
+        .deleteTopics({ topics: mine.slice(i, i + 200) })
+        .catch((e: unknown) => console.error("cleanup failed:", e instanceof Error ? e.message : e));
     }
     await kafka.close();
   }

@@ -1,5 +1,9 @@
 // Describe-merge-write for kafkajs's legacy AlterConfigs, which replaces a resource's whole set of
-// dynamic overrides: we write back every override we read plus the change, and nothing else.
+// dynamic overrides: we write back every override we read plus the change, and nothing else, then
+// read back and compare (ClusterClient.alterTopicOverrides). Chosen over a hand-written
+// IncrementalAlterConfigs: kafkajs's request is maintained and batched (1,000 topics, one round
+// trip), validateOnly gives the dry-run for free, and the read-back turns the one weakness — a
+// concurrent writer between describe and write — into a loud VERIFY_FAILED instead of a silent loss.
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 
 /** DescribeConfigs config_source values that are per-resource dynamic overrides. */

@@ -243,10 +243,10 @@ export class RunService {
           requestedBy: who.name,
           ...(input.fromPlan !== undefined ? { fromPlan: input.fromPlan } : {}),
           ...(input.reason !== undefined ? { reason: input.reason } : {}),
+          ...(revertOf !== undefined ? { revertOf } : {}),
         }),
       ]);
       run = created;
-      if (revertOf !== undefined) run = await this.d.store.save({ ...run, revertOf });
     } catch (err) {
       await this.d.locks.release(targets, id);
       await this.d.meta.delete(id);

@@ -8,6 +8,7 @@ import { DelayedError, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { RunEngine } from "../engine/engine.js";
 import { SwitchoverError } from "../engine/errors.js";
+import { RunVersionConflict } from "../engine/ports/run-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { RunRecord } from "../engine/run-record.js";
 import { isTerminalRun } from "../engine/states.js";
@@ -50,7 +51,6 @@ export interface RunWorkerDeps {
 type Outcome = { state: string } | { skipped: string };
 
 const RELEASE_PARK = Symbol("park");
-const CANCEL_POLL_MS = 500;
 
 export class RunWorker {
   readonly id = `w-${randomUUID().slice(0, 8)}`;
@@ -127,11 +127,10 @@ export class RunWorker {
         unpark = () => resolve(RELEASE_PARK);
         this.parkers.add(unpark);
       });
-      const stopWatching = this.watchCancel(runId);
-      const result = await Promise.race([this.deps.engine.execute(runId), park]).finally(() => {
-        this.parkers.delete(unpark);
-        stopWatching();
-      });
+      // A cancel made through another process is noticed by the engine itself (it polls the record).
+      const result = await Promise.race([this.deps.engine.execute(runId), park]).finally(() =>
+        this.parkers.delete(unpark),
+      );
       if (result === RELEASE_PARK) {
         parked = true;
         log.warn({}, "shutting down: parking the run; another worker resumes it");
@@ -144,6 +143,12 @@ export class RunWorker {
       return { state: result.state };
     } catch (err) {
       if (err instanceof WaitingError || err instanceof DelayedError) throw err;
+      if (err instanceof RunVersionConflict) {
+        // Someone else saved the run first; BullMQ retries the job and the engine resumes from
+        // whatever state that writer left.
+        log.warn({ err: err.message }, "run changed under the worker; retrying the job");
+        throw new Error(err.message);
+      }
       if (err instanceof SwitchoverError && !err.retryable) {
         log.error({ code: err.code, err: err.message }, "run cannot be driven");
         throw new UnrecoverableError(`${err.code}: ${err.message}`);
@@ -154,29 +159,6 @@ export class RunWorker {
       if (parked) lease.abandon();
       else await lease.release();
     }
-  }
-
-  /**
-   * A cancel from another process only marks the record; the engine aborts in-flight waits only
-   * for a cancel made through its own instance. So while driving a run, look for a cancel request
-   * and repeat it here, which aborts the step at once instead of at its next save.
-   */
-  private watchCancel(runId: string): () => void {
-    let done = false;
-    const timer = setInterval(() => {
-      void (async () => {
-        const run = await this.deps.engine.get(runId);
-        if (done || !run?.cancelRequest || isTerminalRun(run.state)) return;
-        done = true;
-        const { by, reason } = run.cancelRequest;
-        await this.deps.engine.cancel(runId, { ...(by ? { by } : {}), ...(reason ? { reason } : {}) });
-      })().catch(() => undefined);
-    }, CANCEL_POLL_MS);
-    timer.unref();
-    return () => {
-      done = true;
-      clearInterval(timer);
-    };
   }
 
   private observe(run: RunRecord, since: number): void {

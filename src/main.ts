@@ -38,6 +38,7 @@ import { RunEventLog } from "./queue/run-events.js";
 import { RunLeases } from "./queue/run-lease.js";
 import { RunMetaStore } from "./queue/run-meta.js";
 import { RunQueue } from "./queue/run-queue.js";
+import { RunReconciler } from "./queue/run-reconciler.js";
 import type { ScheduleJobData } from "./queue/run-queue.js";
 import { RunWorker } from "./queue/run-worker.js";
 import { ScheduleService } from "./queue/schedules.js";
@@ -199,6 +200,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       });
     }
   };
+  const leases = new RunLeases(redis, prefix, svc.queue.leaseMs);
   const worker =
     opts.mode === "api"
       ? undefined
@@ -209,13 +211,19 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
           engine,
           locks,
           meta,
-          leases: new RunLeases(redis, prefix, svc.queue.leaseMs),
+          leases,
           logger,
           settings: svc.queue,
           observer: metrics,
           onSchedule,
         }).start();
 
+  const reconciler =
+    opts.mode === "api"
+      ? undefined
+      : new RunReconciler({ engine, queue, leases, logger, minAgeMs: 2 * svc.queue.lockDurationMs }).start(
+          svc.queue.reconcileIntervalMs,
+        );
   const app = createApp(deps);
   let closed: Promise<void> | undefined;
   return {
@@ -227,6 +235,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     engine,
     close(graceMs = svc.queue.shutdownGraceMs) {
       closed ??= (async () => {
+        reconciler?.stop();
         await worker?.shutdown(graceMs);
         await queue.close();
         await audit.close();

@@ -171,6 +171,8 @@ export const serviceSchema = z.strictObject({
       leaseMs: z.number().int().positive().default(30_000),
       /** SIGTERM: how long in-flight runs may take to finish before they are parked. */
       shutdownGraceMs: z.number().int().nonnegative().default(20_000),
+      /** How often a worker looks for queued or running runs that no job will drive any more. */
+      reconcileIntervalMs: z.number().int().positive().default(60_000),
     })
     .prefault({}),
 });

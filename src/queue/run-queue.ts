@@ -50,6 +50,17 @@ export class RunQueue {
     await this.queue.add(RUN_JOB, { runId } satisfies RunJobData, { jobId: `${runId}.${tag}` });
   }
 
+  /** Runs that have a job waiting, delayed or being worked on (bounded; for reconciliation). */
+  async liveRunIds(max = 10_000): Promise<Set<string>> {
+    const jobs = await this.queue.getJobs(["waiting", "active", "delayed", "prioritized"], 0, max - 1);
+    const ids = new Set<string>();
+    for (const job of jobs) {
+      const data = job?.data as Partial<RunJobData> | undefined;
+      if (job?.name === RUN_JOB && typeof data?.runId === "string") ids.add(data.runId);
+    }
+    return ids;
+  }
+
   async depth(): Promise<Record<string, number>> {
     return this.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed");
   }

@@ -155,3 +155,38 @@ describe("GET /v1/runs/:id/events", () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe("event stream limits", () => {
+  it("when more streams are opened than service.limits.sseClients, then 503 with Retry-After", async () => {
+    const limited = await startHarness({ service: { limits: { sseClients: 1 } } });
+    const srv = limited.service.app.listen(0, "127.0.0.1");
+    await new Promise((r) => srv.once("listening", r));
+    try {
+      const started = await call(limited.service.app, "POST", "/v1/runbooks/hold/runs", {
+        token: limited.tokens.operator,
+        body: { params: { key: "limit", holdMs: 3_000 }, dryRun: false },
+      });
+      const id = started.body.id as string;
+      const port = (srv.address() as AddressInfo).port;
+      // One open stream holds the only slot.
+      const open = httpRequest(`http://127.0.0.1:${port}/v1/runs/${id}/events`, {
+        headers: { Authorization: `Bearer ${limited.tokens.viewer}` },
+      });
+      await new Promise<void>((resolve) => {
+        open.on("response", () => resolve());
+        open.end();
+      });
+      const second = await call(limited.service.app, "GET", `/v1/runs/${id}/events`, {
+        token: limited.tokens.viewer,
+      });
+      expect(second.status).toBe(503);
+      expect(second.headers["retry-after"]).toBe("5");
+      expect(second.body.type).toBe("urn:switchover:problem:too-many-streams");
+      open.destroy();
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+      await limited.close();
+    }
+  });
+});

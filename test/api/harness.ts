@@ -202,7 +202,13 @@ export function testConfig(
       runbooksDir,
       // by-param is deliberately missing: operators may only dry-run it.
       operatorRunbooks: ["touch-dc1", "hold", "gated", "fails", "sleepy-wait"],
-      queue: { lockDurationMs: 2_000, stalledIntervalMs: 1_000, leaseMs: 2_000, shutdownGraceMs: 2_000 },
+      queue: {
+        lockDurationMs: 2_000,
+        stalledIntervalMs: 1_000,
+        leaseMs: 2_000,
+        shutdownGraceMs: 2_000,
+        reconcileIntervalMs: 1_000,
+      },
       ...extra.service,
     },
   });

@@ -55,6 +55,9 @@ describe("one real run per target", () => {
     await finished(next.body.id as string);
     await finished(other.body.id as string);
     expect(await h.touches("race-0")).toBeLessThanOrEqual(1);
+    const metrics = await call(h.service.app, "GET", "/metrics");
+    expect(metrics.text).toMatch(/switchover_target_lock_conflicts_total\{target="cluster:dc2"\} 49\b/);
+    expect(metrics.text).toMatch(/switchover_target_lock_acquire_seconds_count\{outcome="conflict"\} 49\b/);
   });
 
   it("when a runbook takes its target from a param, then that param's cluster is locked", async () => {

@@ -130,6 +130,27 @@ describe("workers", () => {
     expect(step.attempt).toBeGreaterThanOrEqual(1);
   });
 
+  it("when a queued run's job is lost, then a worker's reconciler enqueues it again and it runs", async () => {
+    for (const s of extra.splice(0)) await s.close(0);
+    const res = await call(h.service.app, "POST", "/v1/runbooks/touch-dc1/runs", {
+      token: h.tokens.operator,
+      body: { params: { key: "lost-job" }, dryRun: false },
+    });
+    const id = res.body.id as string;
+    // No worker is running; lose the job the API enqueued.
+    const job = await h.service.queue.queue.getJob(`${id}.1`);
+    await job!.remove();
+    expect((await runState(id)).state).toBe("queued");
+    await inProcessWorker();
+    const done = await eventually(
+      async () => ((await runState(id)).state === "succeeded" ? true : undefined),
+      20_000,
+      "the reconciled run to finish",
+    );
+    expect(done).toBe(true);
+    expect(await h.touches("lost-job")).toBe(1);
+  });
+
   it("when a worker gets SIGTERM mid-run, then it parks the run within the grace period and exits; another finishes it", async () => {
     for (const s of extra.splice(0)) await s.close(0);
     const { child, output } = childWorker();

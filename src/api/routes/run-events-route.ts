@@ -58,7 +58,7 @@ export function runEventsRoute(deps: ApiDeps): Router {
       clients--;
       conn.disconnect();
     };
-    req.on("close", close);
+    // The response's close is the client going away (or the stream ending); end the blocking read.
     res.on("close", close);
     res.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
@@ -90,7 +90,11 @@ export function runEventsRoute(deps: ApiDeps): Router {
         if (finished) settleTries++;
         const live = await deps.events
           .follow(conn, id, lastId ?? "0-0", finished ? SETTLE_BLOCK_MS : FOLLOW_BLOCK_MS)
-          .catch(() => [] as StoredRunEvent[]);
+          .catch(async () => {
+            // The blocking connection failed (Redis restart): back off instead of spinning.
+            await new Promise((r) => setTimeout(r, 1_000));
+            return [] as StoredRunEvent[];
+          });
         if (closed) break;
         if (live.length === 0 && !finished) res.write(": keep-alive\n\n");
         for (const e of live) {

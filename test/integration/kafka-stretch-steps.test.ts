@@ -44,12 +44,10 @@ beforeAll(async () => {
   await admin.createTopics({
     topics: [
       { topic: minIsrTopic, numPartitions: 3, replicationFactor: 4, configEntries: OVERRIDES },
-      {
-        topic: moveTopic,
-        numPartitions: 4,
-        replicationFactor: 4,
-        configEntries: [{ name: "min.insync.replicas", value: "3" }],
-      },
+      // min-ISR stays at the default (1) here: Kafka 4.3's controller keeps a stale index entry when
+      // a replica in the ELR (ISR shrunk below min-ISR) is reassigned away; once the topic is deleted,
+      // that broker can no longer register ("existed in isrMembers, but not in the topics map").
+      { topic: moveTopic, numPartitions: 4, replicationFactor: 4 },
     ],
     waitForLeaders: true,
   });
@@ -183,13 +181,27 @@ describe("losing dc1 of the stretched cluster", () => {
     const dry = await h.plan("kafka.setTopicConfig", input);
     expect(dry.changes).toEqual([
       { resource: `stretch/topic/${minIsrTopic}`, field: "min.insync.replicas", from: "3", to: "2" },
-      { resource: `stretch/topic/${moveTopic}`, field: "min.insync.replicas", from: "3", to: "2" },
     ]);
+    const sick = await h.plan("kafka.waitForHealthy", { cluster: CLUSTER, topics: { names: [minIsrTopic] } });
+    expect(sick.outputs).toMatchObject({ partitions: 3, offline: 0, underMinIsr: 3 });
+    const notYet = await failure(
+      h.run("kafka.waitForHealthy", {
+        cluster: CLUSTER,
+        topics: { names: [minIsrTopic] },
+        within: "2s",
+        interval: "1s",
+      }),
+    );
+    expect(notYet.code).toBe("STEP_TIMEOUT");
+    expect(notYet.message).toContain("3 under min-ISR");
     lowered = await h.run("kafka.setTopicConfig", input);
-    expect(lowered.before).toEqual({
-      [minIsrTopic]: { "min.insync.replicas": "3" },
-      [moveTopic]: { "min.insync.replicas": "3" },
+    const well = await h.run("kafka.waitForHealthy", {
+      cluster: CLUSTER,
+      topics: { names: [minIsrTopic] },
+      within: "30s",
     });
+    expect(well.outputs).toMatchObject({ underMinIsr: 0, offline: 0 });
+    expect(lowered.before).toEqual({ [minIsrTopic]: { "min.insync.replicas": "3" } });
     expect(await minIsr(minIsrTopic)).toBe("2");
     expect(await overrides(minIsrTopic)).toBe(
       others.replace('["min.insync.replicas","3"]', '["min.insync.replicas","2"]'),
@@ -200,10 +212,7 @@ describe("losing dc1 of the stretched cluster", () => {
 
     // The predicate no longer matches and a named re-run plans nothing: a second apply is a no-op.
     expect((await h.plan("kafka.setTopicConfig", input)).changes).toEqual([]);
-    const again = await h.run("kafka.setTopicConfig", {
-      ...input,
-      topics: { names: [minIsrTopic, moveTopic] },
-    });
+    const again = await h.run("kafka.setTopicConfig", { ...input, topics: { names: [minIsrTopic] } });
     expect(again.plan.changes).toEqual([]);
     expect(again.before).toEqual({});
   });
@@ -272,7 +281,6 @@ describe("losing dc1 of the stretched cluster", () => {
     const othersLowered = await overrides(minIsrTopic);
     const back = await h.revert("kafka.setTopicConfig", lowered);
     expect(back!.plan.changes.map((c) => [c.field, c.from, c.to])).toEqual([
-      ["min.insync.replicas", "2", "3"],
       ["min.insync.replicas", "2", "3"],
     ]);
     expect(await overrides(minIsrTopic)).toBe(

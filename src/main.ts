@@ -9,7 +9,7 @@ import { pino } from "pino";
 import type { Express } from "express";
 import { AuditLog } from "./audit/audit-log.js";
 import { AuditSinkAdapter } from "./audit/engine-audit-sink.js";
-import { createApp } from "./api/app.js";
+import { createApp, createOpsApp } from "./api/app.js";
 import type { ApiDeps } from "./api/deps.js";
 import { IdempotencyStore } from "./api/idempotency-store.js";
 import { kafkaClusterCheck } from "./api/kafka-check.js";
@@ -224,7 +224,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       : new RunReconciler({ engine, queue, leases, logger, minAgeMs: 2 * svc.queue.lockDurationMs }).start(
           svc.queue.reconcileIntervalMs,
         );
-  const app = createApp(deps);
+  const app = opts.mode === "worker" ? createOpsApp(deps) : createApp(deps);
   let closed: Promise<void> | undefined;
   return {
     app,

@@ -76,3 +76,21 @@ export function createApp(deps: ApiDeps): Express {
   app.use(errorHandler(deps.logger));
   return app;
 }
+
+/** What a worker-only process serves: liveness, readiness and its metrics (step durations live there). */
+export function createOpsApp(deps: Pick<ApiDeps, "logger" | "metrics" | "readiness">): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestContext(deps));
+  app.use(opsRoutes(deps));
+  app.use((req, _res, next) => {
+    next(
+      ApiProblem.notFound(
+        `no route for ${req.method} ${req.path.slice(0, 200)} (this process runs the worker only)`,
+      ),
+    );
+  });
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import request from "supertest";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryLogger } from "../../src/engine/ports/logger.js";
@@ -77,6 +78,16 @@ async function runState(
 }
 
 describe("workers", () => {
+  it("when a process runs the worker only, then it serves probes and metrics but not the API", async () => {
+    const w = await inProcessWorker();
+    expect((await call(w.app, "GET", "/healthz")).status).toBe(200);
+    expect((await call(w.app, "GET", "/metrics")).text).toContain("switchover_queue_pickup_seconds");
+    const api = await request(w.app).get("/v1/runs").set("Authorization", `Bearer ${h.tokens.viewer}`);
+    expect(api.status).toBe(404);
+    expect(api.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    await w.close(0);
+  });
+
   it("when two workers get the same run (duplicate deliveries), then it is executed once", async () => {
     const [w1, w2] = [await inProcessWorker(), await inProcessWorker()];
     const res = await call(h.service.app, "POST", "/v1/runbooks/hold/runs", {

@@ -67,7 +67,11 @@ async function startDc1(): Promise<void> {
 
 afterAll(async () => {
   if (dc1Stopped) await startDc1();
-  await admin.deleteTopics({ topics: [minIsrTopic, moveTopic] }).catch(() => undefined);
+  // The min-ISR topic is left in place on purpose: in Kafka 4.3 a partition whose ELR was emptied by
+  // a min.insync.replicas change keeps a stale broker→partition index entry in the controller, and
+  // deleting the topic then stops the fenced dc1 brokers from ever registering again ("Topic ID …
+  // existed in isrMembers, but not in the topics map") until the controllers load a newer snapshot.
+  await admin.deleteTopics({ topics: [moveTopic] }).catch(() => undefined);
   await admin.disconnect();
   await h.close();
 });

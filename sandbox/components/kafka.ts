@@ -121,6 +121,12 @@ async function prepare(
   if (!existsSync(join(dir, "data", "meta.properties"))) {
     const args = ["format", "-t", clusterId(paths, node.cluster), "-c", properties];
     if (node.cluster !== "stretch") args.push("--standalone");
+    // Eligible leader replicas (KIP-966) off on the stretched cluster: Kafka 4.3's controller keeps a
+    // stale broker→partition entry for a partition whose ELR was emptied (by a min-ISR change or a
+    // reassignment) and, once that topic is deleted, refuses the fenced brokers' re-registration
+    // ("Topic ID … existed in isrMembers, but not in the topics map") — exactly the DR path of
+    // lowering min-ISR during a DC loss. Without ELR, min-ISR semantics for producers are unchanged.
+    else args.push("--feature", "eligible.leader.replicas.version=0");
     try {
       await runJavaTool(java, classpath, "kafka.tools.StorageTool", args, log4j);
     } catch (err) {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./lib/paths.js";
 import { KAFKA_VERSION } from "./topology.js";
-import { checkMm2Invariants } from "./drill/invariants.js";
+import { checkMm2Invariants, failedChecks } from "./drill/invariants.js";
 import { runMm2Drill } from "./drill/mm2-drill.js";
 import { sandboxCli } from "./drill/sandbox-control.js";
 import { startService } from "./drill/service-process.js";
@@ -42,7 +42,14 @@ try {
   say(`npm start (API + worker) on ${service.url}; log ${service.logFile}`);
 
   section("failover and failback drill (identity naming: orders.*)");
-  const result = await runMm2Drill({ api: service.api, naming: "identity", dir, say, verbose: true });
+  const result = await runMm2Drill({
+    api: service.api,
+    naming: "identity",
+    dir,
+    say,
+    verbose: true,
+    strandForMs: 3_000,
+  });
 
   section("drill reports (GET /v1/runs/{id}/report, Accept: text/plain)");
   // The step table and figures; the full timeline is in the JSON report and the SSE log above.
@@ -53,12 +60,13 @@ try {
 
   section("invariants");
   const checks = checkMm2Invariants(result);
-  for (const c of checks) console.log(`  ${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`);
+  for (const c of checks)
+    console.log(`  ${c.ok ? "PASS" : c.informational ? "GAP " : "FAIL"}  ${c.name}: ${c.detail}`);
   const t = result.timings;
   console.log(
     `\n  failover ${(t.failoverMs / 1000).toFixed(1)} s, kill → consuming on dc2 ${(t.outageToConsumingMs / 1000).toFixed(1)} s, failback ${(t.failbackMs / 1000).toFixed(1)} s, drill ${(t.totalMs / 1000).toFixed(1)} s`,
   );
-  exitCode = checks.every((c) => c.ok) ? 0 : 1;
+  exitCode = failedChecks(checks).length === 0 ? 0 : 1;
   console.log(exitCode === 0 ? "\nDEMO PASSED" : "\nDEMO FAILED: an invariant does not hold");
 } catch (err) {
   console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);

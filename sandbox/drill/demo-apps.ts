@@ -24,6 +24,12 @@ export interface DemoApp {
   stop(): Promise<void>;
 }
 
+// Children must not outlive the drill (a timed-out test would leave them holding the fleet ports).
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export async function startApp(
   kind: "order-producer" | "order-consumer",
   dir: string,
@@ -40,8 +46,12 @@ export async function startApp(
   const log = createWriteStream(join(dir, `${kind}.log`), { flags: "a" });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  running.add(child);
   let exited = false;
-  child.on("exit", () => (exited = true));
+  child.on("exit", () => {
+    exited = true;
+    running.delete(child);
+  });
   const base = `http://127.0.0.1:${port}`;
   const call = async (path: string, method = "GET"): Promise<Record<string, unknown>> => {
     const res = await fetch(`${base}/${path}`, { method, signal: AbortSignal.timeout(20_000) });

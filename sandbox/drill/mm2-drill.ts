@@ -10,7 +10,14 @@ import { repoRoot } from "../lib/paths.js";
 import type { LiveEvent, RunSummary, SwitchoverApi } from "./api-client.js";
 import { startApp } from "./demo-apps.js";
 import type { DemoApp, LedgerEntry } from "./demo-apps.js";
-import { connectorStates, primaryCname, sandboxCli } from "./sandbox-control.js";
+import {
+  connectorStates,
+  pauseConnector,
+  primaryCname,
+  restorePrimaryCname,
+  resumePausedConnectors,
+  sandboxCli,
+} from "./sandbox-control.js";
 
 export interface Mm2DrillOptions {
   api: SwitchoverApi;
@@ -22,6 +29,13 @@ export interface Mm2DrillOptions {
   rate?: number;
   /** Print the dry-run plan and the reports (the demo); tests keep them in the result. */
   verbose?: boolean;
+  /**
+   * Stop MM2's source connector this long before killing dc1, so the orders acknowledged meanwhile
+   * are stranded on dc1 (replication lag at the moment of failure). 0 = no lag injected.
+   */
+  strandForMs?: number;
+  /** ungraceful (default): dc1 is killed; graceful: a planned switchover with dc1 alive. */
+  mode?: "ungraceful" | "graceful";
 }
 
 export interface StateSnapshot {
@@ -31,6 +45,8 @@ export interface StateSnapshot {
 }
 
 export interface Mm2DrillResult {
+  naming: "identity" | "prefixed";
+  mode: "ungraceful" | "graceful";
   topic: string;
   group: string;
   failoverRun: RunSummary;
@@ -146,6 +162,8 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
   const { api, say } = opts;
   const tStart = Date.now();
   const identity = opts.naming === "identity";
+  const mode = opts.mode ?? "ungraceful";
+  const graceful = mode === "graceful";
   const base = identity ? "orders" : "payments";
   const suffix = `drill-${Date.now().toString(36)}`;
   const topic = `${base}.${suffix}`;
@@ -156,7 +174,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
   const producers = identity ? "orders-producers" : "payments-producers";
   const consumerPort = identity ? demoApps.ordersConsumerPort : demoApps.paymentsConsumerPort;
   const producerPort = identity ? demoApps.ordersProducerPort : demoApps.paymentsProducerPort;
-  const dir = join(opts.dir, opts.naming);
+  const dir = join(opts.dir, `${opts.naming}-${mode}-${suffix}`);
   mkdirSync(dir, { recursive: true });
 
   const config = loadConfig(join(repoRoot, ".sandbox", "switchover.yaml"));
@@ -164,6 +182,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
   const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
   const apps: DemoApp[] = [];
   let dc1Down = false;
+  let completed = false;
   try {
     const dnsBefore = await primaryCname();
     if (dnsBefore !== "dc1-kafka.dr.test")
@@ -196,7 +215,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       consumer.entries().length >= 50 ? true : undefined,
     );
 
-    const params = { mode: "ungraceful", flow, group, fleet, producers };
+    const params = { mode, flow, group, fleet, producers };
     // Checkpoints for a new group appear once MM2 refreshed its groups (every 5 s).
     const dry = await until("a dry-run with translated offsets for the group", 120_000, async () => {
       const r = await api.waitFinished((await api.startRun("mm2-failover", { params, dryRun: true })).id);
@@ -209,14 +228,26 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     }
     const dryOut = outputsOf(dry, "verify-offsets");
 
+    if (opts.strandForMs && !graceful) {
+      const connector = identity ? "mm2-identity-source" : "mm2-prefixed-source";
+      say(`replication lag injected: ${connector} paused ${opts.strandForMs / 1000} s before the failure`);
+      await pauseConnector(connector);
+      await sleep(opts.strandForMs);
+    }
     const producedBeforeKill = producer.entries().length;
-    say(`stopping dc1 (sandbox stop dc1-kafka: SIGKILL) after ${producedBeforeKill} acknowledged orders`);
     const killedAt = Date.now();
-    dc1Down = true;
-    sandboxCli(["stop", "dc1-kafka"]);
-    // Prefixed naming: producers would write to the local payments.* on dc2, which this consumer
-    // does not read (it follows dc1.payments.*): stop them with the DC.
-    if (!identity) await producer.command("stop");
+    if (graceful) {
+      say(
+        `planned switchover with dc1 alive after ${producedBeforeKill} acknowledged orders (the runbook stops the producers)`,
+      );
+    } else {
+      say(`stopping dc1 (sandbox stop dc1-kafka: SIGKILL) after ${producedBeforeKill} acknowledged orders`);
+      dc1Down = true;
+      sandboxCli(["stop", "dc1-kafka"]);
+      // Prefixed naming: producers would write to the local payments.* on dc2, which this consumer
+      // does not read (it follows dc1.payments.*): stop them with the DC.
+      if (!identity) await producer.command("stop");
+    }
 
     const tFailover = Date.now();
     const failover = await runLive(api, "mm2-failover", params, say, `drill: dc1 lost (${opts.naming})`);
@@ -243,7 +274,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     });
     const outageToConsumingMs = Date.now() - killedAt;
     say(`consumers continue on dc2 (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
-    if (identity) {
+    if (identity && !graceful) {
       await until("producer writing to dc2", 60_000, async () =>
         producer.entries().some((e) => e.cluster.startsWith("dc2")) ? true : undefined,
       );
@@ -252,9 +283,11 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     const seenAfterFailover = processedIds();
     const missingAfterFailover = replicated.filter((id) => !seenAfterFailover.has(id));
 
-    say("restarting dc1 (sandbox start dc1-kafka)");
-    sandboxCli(["start", "dc1-kafka"]);
-    dc1Down = false;
+    if (dc1Down) {
+      say("restarting dc1 (sandbox start dc1-kafka)");
+      sandboxCli(["start", "dc1-kafka"]);
+      dc1Down = false;
+    }
     // Failback is planned: stop producing, let consumers drain dc2, then switch.
     await producer.command("stop");
     const acked2 = producer
@@ -298,6 +331,8 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     const consumerAfter = typeof clusterNow === "string" ? clusterNow : "";
 
     const result: Mm2DrillResult = {
+      naming: opts.naming,
+      mode,
       topic,
       group,
       failoverRun: failover,
@@ -326,10 +361,17 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       },
       timings: { failoverMs, failbackMs, outageToConsumingMs, totalMs: Date.now() - tStart },
     };
+    completed = true;
     return result;
   } finally {
-    // Whatever happened, leave the sandbox running.
+    // Whatever happened, leave the sandbox running and as it was found.
     if (dc1Down) sandboxCli(["start", "dc1-kafka"], true);
+    if (!completed) {
+      if (await restorePrimaryCname(config).catch(() => false))
+        say("cleanup: kafka-primary.dr.test → dc1 again");
+      const resumed = await resumePausedConnectors().catch(() => []);
+      if (resumed.length > 0) say(`cleanup: resumed ${resumed.join(", ")}`);
+    }
     for (const app of apps.reverse()) await app.stop().catch(() => undefined);
     await dc1.close().catch(() => undefined);
     await dc2.close().catch(() => undefined);

@@ -84,22 +84,30 @@ export async function startService(dir: string, port: number): Promise<RunningSe
     configFile,
     logFile,
     async stop() {
-      if (exited || child.pid === undefined) return;
-      const gone = new Promise<void>((r) => child.once("exit", () => r()));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        return;
-      }
-      const timer = setTimeout(() => {
+      const group = child.pid;
+      if (group === undefined) return;
+      const alive = (): boolean => {
         try {
-          process.kill(-child.pid!, "SIGKILL");
+          process.kill(-group, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const signal = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-group, sig);
         } catch {
           /* already gone */
         }
-      }, 25_000);
-      await gone;
-      clearTimeout(timer);
+      };
+      // npm exits at once; the node process behind it finishes its runs first. Wait for the whole
+      // process group, so the port is free for the next service.
+      signal("SIGTERM");
+      const deadline = Date.now() + 25_000;
+      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      if (alive()) signal("SIGKILL");
+      while (alive()) await new Promise((r) => setTimeout(r, 100));
     },
   };
 }

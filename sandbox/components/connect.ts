@@ -178,9 +178,17 @@ async function status(paths: SandboxPaths): Promise<ComponentStatus> {
   };
 }
 
+/**
+ * Converges the worker to the sandbox's declared MM2: every connector with its config, running.
+ * A drill that paused a flow (failover) and did not resume it is resumed here.
+ */
 export async function deployConnectors(): Promise<void> {
   for (const [name, config] of Object.entries(mm2Connectors())) {
     await rest(`/connectors/${name}/config`, { method: "PUT", body: JSON.stringify(config) });
+    const status = await rest<ConnectorStatus>(`/connectors/${name}/status`).catch(() => undefined);
+    if (status?.connector.state === "PAUSED" || status?.connector.state === "STOPPED") {
+      await rest(`/connectors/${name}/resume`, { method: "PUT" });
+    }
   }
 }
 
@@ -192,7 +200,8 @@ export const connectComponent: Component = {
     const pids = pidFile(paths, connectWorker.id);
     const log = logFile(paths, connectWorker.id);
     const deadline = Date.now() + timeoutMs;
-    if (!isAlive(readPid(pids))) {
+    const wasRunning = isAlive(readPid(pids));
+    if (!wasRunning) {
       if (await tcpPortInUse(connectWorker.restPort)) {
         throw new SandboxError(
           connectWorker.id,
@@ -222,7 +231,8 @@ export const connectComponent: Component = {
     }
     const alive = () => isAlive(readPid(pids));
     const fail = async (why: string): Promise<never> => {
-      await stopProcess(pids, 5_000);
+      // Only a worker this call started is stopped; one that was already running stays up.
+      if (!wasRunning) await stopProcess(pids, 5_000);
       throw new SandboxError(
         connectWorker.id,
         why,

@@ -75,7 +75,17 @@ export async function startService(dir: string, port: number): Promise<RunningSe
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`switchover not ready within 90 s; see ${logFile}`);
+    if (Date.now() > deadline) {
+      // Do not leave a half-started service behind (it would hold the port and the queue).
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+      throw new Error(`switchover not ready within 90 s; see ${logFile}`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   return {

@@ -3,6 +3,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import type { ITopicConfig } from "kafkajs";
 import { clusterBootstrap } from "./components/kafka.js";
+import { SandboxError } from "./components/types.js";
 import { stretchTopics } from "./topology.js";
 
 export const replicatedTopics: ITopicConfig[] = [
@@ -10,7 +11,36 @@ export const replicatedTopics: ITopicConfig[] = [
   { topic: "payments", numPartitions: 3, replicationFactor: 1 },
 ];
 
+/**
+ * A cluster that has just formed can still answer "does not host this topic-partition" or "leader
+ * not available" while metadata propagates: retry the (idempotent) seeding for a while.
+ */
+async function withRetries(cluster: string, fn: () => Promise<void>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retriable =
+        (err as { retriable?: boolean }).retriable !== false ||
+        /not host|leader|coordinator/i.test(String(err));
+      if (!retriable || Date.now() > deadline) {
+        throw new SandboxError(
+          `seed-${cluster}`,
+          `could not create the demo topics after ${attempt} attempts: ${err instanceof Error ? err.message : String(err)}`,
+          `check the ${cluster} logs (npm run sandbox -- logs <node>)`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * attempt)));
+    }
+  }
+}
+
 async function ensureTopics(cluster: "dc1" | "stretch", topics: ITopicConfig[]): Promise<void> {
+  await withRetries(cluster, () => ensureTopicsOnce(cluster, topics));
+}
+
+async function ensureTopicsOnce(cluster: "dc1" | "stretch", topics: ITopicConfig[]): Promise<void> {
   const admin = new Kafka({
     clientId: "switchover-sandbox",
     brokers: clusterBootstrap(cluster),

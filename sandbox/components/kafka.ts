@@ -99,10 +99,15 @@ function serverProperties(paths: SandboxPaths, node: KafkaNode): string {
 
 function clusterId(paths: SandboxPaths, cluster: string): string {
   const file = join(paths.state, "kafka", `${cluster}.cluster-id`);
-  if (!existsSync(file)) {
+  // A leading "-" would be read as an option by kafka-storage's argument parser (Kafka's own
+  // random-uuid avoids it too); an id written that way never formatted anything, so replace it.
+  if (!existsSync(file) || readFileSync(file, "utf8").startsWith("-")) {
     mkdirSync(join(paths.state, "kafka"), { recursive: true });
+    let id: string;
     // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
-    writeFileSync(file, randomBytes(16).toString("base64url"));
+    do id = randomBytes(16).toString("base64url");
+    while (id.startsWith("-"));
+    writeFileSync(file, id);
   }
   return readFileSync(file, "utf8").trim();
 }

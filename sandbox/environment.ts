@@ -7,15 +7,10 @@ import { stringify } from "yaml";
 import { sha256Hex } from "../src/api/auth.js";
 import { configSchema, ROLES } from "../src/config/schema.js";
 import type { Config, Role } from "../src/config/schema.js";
+import { clusterBootstrap } from "./components/kafka.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
-import { connectWorker, dns, HOST, kafkaNodes, mm2Flows, redis } from "./topology.js";
-
-function bootstrap(cluster: string): string[] {
-  return kafkaNodes
-    .filter((n) => n.cluster === cluster && n.brokerPort)
-    .map((n) => `${HOST}:${n.brokerPort}`);
-}
+import { connectWorker, dns, HOST, mm2Flows, redis } from "./topology.js";
 
 /**
  * Control ports of the demo apps (sandbox/apps) that the environment's consumer fleets call: the
@@ -82,17 +77,17 @@ export function sandboxEnvironment(paths: SandboxPaths, tokens: Partial<Record<R
     clusters: {
       dc1: {
         description: "replicated pair, primary (dc1)",
-        bootstrapServers: bootstrap("dc1"),
+        bootstrapServers: clusterBootstrap("dc1"),
         datacenter: "dc1",
       },
       dc2: {
         description: "replicated pair, standby (dc2)",
-        bootstrapServers: bootstrap("dc2"),
+        bootstrapServers: clusterBootstrap("dc2"),
         datacenter: "dc2",
       },
       stretch: {
         description: "stretched cluster: brokers in dc1 and dc2, tie-breaker controller in dc3",
-        bootstrapServers: bootstrap("stretch"),
+        bootstrapServers: clusterBootstrap("stretch"),
         racks: { dc1: ["dc1"], dc2: ["dc2"] },
       },
     },

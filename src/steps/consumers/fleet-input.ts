@@ -47,3 +47,16 @@ export function clusterForGroups(r: ResolvedFleet, step: string): string {
   }
   return r.cluster;
 }
+
+/** The fleet a step acts on, and what its controller is told: cluster, bootstrap servers, groups. */
+export function fleetTarget(
+  adapters: {
+    consumers: { fleet(name: string): ConsumerFleet };
+    consumerGroups: { bootstrapServers(cluster: string): string[] };
+  },
+  input: FleetTargetInput,
+) {
+  const r = resolveFleet(adapters.consumers, input);
+  const bootstrapServers = r.cluster ? adapters.consumerGroups.bootstrapServers(r.cluster) : [];
+  return { r, target: { cluster: r.cluster, bootstrapServers, groups: r.groups } };
+}

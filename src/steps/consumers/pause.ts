@@ -5,9 +5,9 @@ import "../../adapters/consumers/consumer-fleets.js";
 import { parseDurationMs } from "../../engine/duration.js";
 import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
-import type { StepContext, StepPlan } from "../../engine/step-contract.js";
+import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, resolveFleet } from "./fleet-input.js";
+import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
 import { observedState } from "./observed-state.js";
 import { waitGroupsEmpty } from "./group-checks.js";
 
@@ -19,13 +19,6 @@ const inputSchema = (t: TargetCatalog) =>
     emptyWithin: duration.default("60s"),
   });
 type Input = z.infer<ReturnType<typeof inputSchema>>;
-type Ctx = StepContext<"consumers" | "consumerGroups">;
-
-function targetOf(ctx: Ctx, input: Input) {
-  const r = resolveFleet(ctx.adapters.consumers, input);
-  const bootstrapServers = r.cluster ? ctx.adapters.consumerGroups.bootstrapServers(r.cluster) : [];
-  return { r, target: { cluster: r.cluster, bootstrapServers, groups: r.groups } };
-}
 
 export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroups">({
   kind: "consumers.pause",
@@ -35,7 +28,7 @@ export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroup
   input: inputSchema,
 
   async plan(ctx, input): Promise<StepPlan> {
-    const { r } = targetOf(ctx, input);
+    const { r } = fleetTarget(ctx.adapters, input);
     const controller = r.fleet.controller;
     const outputs: JsonObject = {
       fleet: r.fleet.name,
@@ -63,14 +56,14 @@ export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroup
 
   async apply(ctx, plan, input) {
     if (plan.changes.length === 0) return { replicas: plan.outputs.previousReplicas ?? null };
-    const { r, target } = targetOf(ctx, input);
+    const { r, target } = fleetTarget(ctx.adapters, input);
     const found = await r.fleet.controller.pause(target, ctx.signal);
     ctx.logger.info({ fleet: r.fleet.name, via: r.fleet.controller.describe("pause") }, "fleet paused");
     return { replicas: found ?? null };
   },
 
   async verify(ctx, input): Promise<JsonObject> {
-    const { r } = targetOf(ctx, input);
+    const { r } = fleetTarget(ctx.adapters, input);
     if (!input.verifyEmpty || r.groups.length === 0) {
       return { verifiedOnKafka: false };
     }

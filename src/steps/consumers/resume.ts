@@ -6,9 +6,9 @@ import { parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
-import type { StepContext, StepPlan } from "../../engine/step-contract.js";
+import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, resolveFleet } from "./fleet-input.js";
+import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
 import { waitGroupsHaveMembers, waitOffsetsAdvance } from "./group-checks.js";
 import { observedState } from "./observed-state.js";
 
@@ -25,13 +25,6 @@ const inputSchema = (t: TargetCatalog) =>
     offsetsWithin: duration.default("60s"),
   });
 type Input = z.infer<ReturnType<typeof inputSchema>>;
-type Ctx = StepContext<"consumers" | "consumerGroups">;
-
-function targetOf(ctx: Ctx, input: Input) {
-  const r = resolveFleet(ctx.adapters.consumers, input);
-  const bootstrapServers = r.cluster ? ctx.adapters.consumerGroups.bootstrapServers(r.cluster) : [];
-  return { r, target: { cluster: r.cluster, bootstrapServers, groups: r.groups } };
-}
 
 export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGroups">({
   kind: "consumers.resume",
@@ -41,7 +34,7 @@ export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGrou
   input: inputSchema,
 
   async plan(ctx, input): Promise<StepPlan> {
-    const { r } = targetOf(ctx, input);
+    const { r } = fleetTarget(ctx.adapters, input);
     const controller = r.fleet.controller;
     const outputs: JsonObject = {
       fleet: r.fleet.name,
@@ -78,14 +71,14 @@ export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGrou
 
   async apply(ctx, plan, input) {
     if (plan.changes.length === 0) return { replicas: plan.outputs.previousReplicas ?? null };
-    const { r, target } = targetOf(ctx, input);
+    const { r, target } = fleetTarget(ctx.adapters, input);
     const found = await r.fleet.controller.resume(target, input.replicas, ctx.signal);
     ctx.logger.info({ fleet: r.fleet.name, cluster: r.cluster ?? null }, "fleet resumed");
     return { replicas: found ?? null };
   },
 
   async verify(ctx, input): Promise<JsonObject> {
-    const { r } = targetOf(ctx, input);
+    const { r } = fleetTarget(ctx.adapters, input);
     if (!input.verifyMembers || r.groups.length === 0) return { verifiedOnKafka: false };
     const cluster = clusterForGroups(r, "consumers.resume");
     const observer = ctx.adapters.consumerGroups;

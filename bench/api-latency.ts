@@ -17,8 +17,9 @@ import { configSchema } from "../src/config/schema.js";
 import { MemoryLogger } from "../src/engine/ports/logger.js";
 import { buildService } from "../src/main.js";
 import type { Service } from "../src/main.js";
+import { port } from "../sandbox/topology.js";
 
-const url = process.argv[2] ?? "redis://127.0.0.1:16379";
+const url = process.argv[2] ?? `redis://127.0.0.1:${port(16379)}`;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const PER_CLIENT = Number(process.env.BENCH_PER_CLIENT ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

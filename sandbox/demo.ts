@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./lib/paths.js";
-import { KAFKA_VERSION } from "./topology.js";
+import { KAFKA_VERSION, port } from "./topology.js";
 import { checkMm2Invariants, failedChecks } from "./drill/invariants.js";
 import { runMm2Drill } from "./drill/mm2-drill.js";
 import { sandboxCli } from "./drill/sandbox-control.js";
@@ -38,7 +38,7 @@ try {
   section("switchover service");
   const dir = join(repoRoot, ".sandbox", "drill", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(dir, { recursive: true });
-  service = await startService(dir, Number(process.env.DEMO_PORT ?? 18080));
+  service = await startService(dir, Number(process.env.DEMO_PORT ?? port(18080)));
   say(`npm start (API + worker) on ${service.url}; log ${service.logFile}`);
 
   section("failover and failback drill (identity naming: orders.*)");

@@ -10,17 +10,17 @@ import type { Config, Role } from "../src/config/schema.js";
 import { clusterBootstrap } from "./components/kafka.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
-import { connectWorker, dns, HOST, mm2Flows, redis } from "./topology.js";
+import { connectWorker, dns, HOST, mm2Flows, port, redis } from "./topology.js";
 
 /**
  * Control ports of the demo apps (sandbox/apps) that the environment's consumer fleets call: the
  * drills start the apps on these ports, so `consumers.pause|resume` reach them as webhooks.
  */
 export const demoApps = {
-  ordersConsumerPort: 18481,
-  paymentsConsumerPort: 18482,
-  ordersProducerPort: 18491,
-  paymentsProducerPort: 18492,
+  ordersConsumerPort: port(18481),
+  paymentsConsumerPort: port(18482),
+  ordersProducerPort: port(18491),
+  paymentsProducerPort: port(18492),
 } as const;
 
 function webhookFleet(port: number, group: string | undefined, pause: string, resume: string) {

@@ -3,6 +3,24 @@
 export const KAFKA_VERSION = "4.3.0";
 export const HOST = "127.0.0.1";
 
+/**
+ * SWITCHOVER_SANDBOX_PORT_OFFSET shifts every port below (0–900, a multiple of 100), so a second
+ * sandbox (with its own SWITCHOVER_SANDBOX_DIR) can run beside the default one on one machine.
+ */
+export const PORT_OFFSET = portOffset(process.env.SWITCHOVER_SANDBOX_PORT_OFFSET);
+
+function portOffset(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 900 || n % 100 !== 0) {
+    throw new Error(`SWITCHOVER_SANDBOX_PORT_OFFSET must be 0, 100, …, 900 (got "${raw}")`);
+  }
+  return n;
+}
+
+/** A topology port, shifted by the offset. */
+export const port = (base: number): number => base + PORT_OFFSET;
+
 export type Datacenter = "dc1" | "dc2" | "dc3";
 
 export interface KafkaNode {
@@ -24,8 +42,8 @@ export const kafkaNodes: KafkaNode[] = [
     nodeId: 1,
     roles: ["broker", "controller"],
     datacenter: "dc1",
-    brokerPort: 19092,
-    controllerPort: 19093,
+    brokerPort: port(19092),
+    controllerPort: port(19093),
   },
   {
     id: "dc2-kafka",
@@ -33,8 +51,8 @@ export const kafkaNodes: KafkaNode[] = [
     nodeId: 1,
     roles: ["broker", "controller"],
     datacenter: "dc2",
-    brokerPort: 29092,
-    controllerPort: 29093,
+    brokerPort: port(29092),
+    controllerPort: port(29093),
   },
   // Stretched cluster: two brokers per DC, controllers in dc1, dc2 and a tie-breaker in dc3 ("2.5 DC"),
   // so losing every dc1 node leaves two of three voters.
@@ -44,27 +62,41 @@ export const kafkaNodes: KafkaNode[] = [
     nodeId: 1,
     roles: ["broker", "controller"],
     datacenter: "dc1",
-    brokerPort: 31092,
-    controllerPort: 31093,
+    brokerPort: port(31092),
+    controllerPort: port(31093),
   },
-  { id: "stretch-2", cluster: "stretch", nodeId: 2, roles: ["broker"], datacenter: "dc1", brokerPort: 32092 },
+  {
+    id: "stretch-2",
+    cluster: "stretch",
+    nodeId: 2,
+    roles: ["broker"],
+    datacenter: "dc1",
+    brokerPort: port(32092),
+  },
   {
     id: "stretch-3",
     cluster: "stretch",
     nodeId: 3,
     roles: ["broker", "controller"],
     datacenter: "dc2",
-    brokerPort: 33092,
-    controllerPort: 33093,
+    brokerPort: port(33092),
+    controllerPort: port(33093),
   },
-  { id: "stretch-4", cluster: "stretch", nodeId: 4, roles: ["broker"], datacenter: "dc2", brokerPort: 34092 },
+  {
+    id: "stretch-4",
+    cluster: "stretch",
+    nodeId: 4,
+    roles: ["broker"],
+    datacenter: "dc2",
+    brokerPort: port(34092),
+  },
   {
     id: "stretch-5",
     cluster: "stretch",
     nodeId: 5,
     roles: ["controller"],
     datacenter: "dc3",
-    controllerPort: 35093,
+    controllerPort: port(35093),
   },
 ];
 
@@ -73,7 +105,7 @@ export const connectWorker = {
   id: "dc2-connect",
   datacenter: "dc2" as Datacenter,
   cluster: "dc2",
-  restPort: 28083,
+  restPort: port(28083),
 };
 
 /**
@@ -119,7 +151,7 @@ export const stretchTopics: {
 
 export const dns = {
   id: "bind",
-  port: 15353,
+  port: port(15353),
   zone: "dr.test",
   keyName: "switchover-key",
   /** The name clients bootstrap from; the sandbox points it at dc1. */
@@ -128,7 +160,7 @@ export const dns = {
   ttl: 30,
 };
 
-export const redis = { id: "redis", port: 16379 };
+export const redis = { id: "redis", port: port(16379) };
 
 export const components = ["kafka", "connect", "bind", "redis"] as const;
 export type ComponentGroup = (typeof components)[number];

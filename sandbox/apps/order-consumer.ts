@@ -2,6 +2,7 @@
 // offset) in a JSONL ledger; POST /pause leaves the group, POST /resume re-resolves the sandbox
 // DNS name and rejoins on whichever cluster it now points at.
 import { appendFileSync } from "node:fs";
+import { dns, HOST } from "../topology.js";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import type { Consumer } from "kafkajs";
@@ -13,7 +14,7 @@ const { values: opts } = parseArgs({
     topic: { type: "string", default: "orders" },
     group: { type: "string", default: "orders-app" },
     name: { type: "string", default: "kafka-primary.dr.test" },
-    dns: { type: "string", default: "127.0.0.1:15353" },
+    dns: { type: "string", default: `${HOST}:${dns.port}` },
     ledger: { type: "string", default: ".sandbox/apps/consumer.jsonl" },
     port: { type: "string", default: "0" },
   },

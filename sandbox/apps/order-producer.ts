@@ -2,6 +2,7 @@
 // Every acknowledged id is appended (with cluster, partition, offset) to a JSONL ledger, which the
 // drills compare against what consumers processed. On errors it re-resolves DNS and reconnects.
 import { appendFileSync } from "node:fs";
+import { dns, HOST } from "../topology.js";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import type { Producer } from "kafkajs";
@@ -12,7 +13,7 @@ const { values: opts } = parseArgs({
   options: {
     topic: { type: "string", default: "orders" },
     name: { type: "string", default: "kafka-primary.dr.test" },
-    dns: { type: "string", default: "127.0.0.1:15353" },
+    dns: { type: "string", default: `${HOST}:${dns.port}` },
     rate: { type: "string", default: "50" },
     ledger: { type: "string", default: ".sandbox/apps/producer.jsonl" },
     port: { type: "string", default: "0" },

@@ -17,8 +17,9 @@ import type { AnyStep } from "../../src/engine/step-contract.js";
 import { clusterRef } from "../../src/engine/target-ref.js";
 import { buildService } from "../../src/main.js";
 import type { Mode, Service } from "../../src/main.js";
+import { port } from "../../sandbox/topology.js";
 
-export const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS ?? "redis://127.0.0.1:16379";
+export const REDIS_URL = process.env.SWITCHOVER_TEST_REDIS ?? `redis://127.0.0.1:${port(16379)}`;
 
 export const ROLE_TOKENS = ["viewer", "operator", "approver", "admin", "approver2", "nobody"] as const;
 export type TokenName = (typeof ROLE_TOKENS)[number];
@@ -185,8 +186,8 @@ export function testConfig(
     apiVersion: "switchover/v1",
     kind: "Environment",
     clusters: extra.clusters ?? {
-      dc1: { bootstrapServers: ["127.0.0.1:19092"] },
-      dc2: { bootstrapServers: ["127.0.0.1:29092"] },
+      dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] },
+      dc2: { bootstrapServers: [`127.0.0.1:${port(29092)}`] },
     },
     replication: {},
     redis: { url: REDIS_URL, prefix },

@@ -11,6 +11,7 @@ import { clusterSchema } from "../../src/config/schema.js";
 import { call } from "./contract.js";
 import { REDIS_URL, startHarness } from "./harness.js";
 import type { Harness } from "./harness.js";
+import { port } from "../../sandbox/topology.js";
 
 const harnesses: Harness[] = [];
 const probe = new Redis(REDIS_URL);
@@ -54,8 +55,8 @@ describe("GET /readyz", () => {
   // The api project's global setup brings the sandbox up, so this runs (and fails) rather than skips.
   it("when the sandbox's clusters answer describeCluster, then 200", async () => {
     const h = await harnessWith({
-      dc1: { bootstrapServers: ["127.0.0.1:19092"] },
-      dc2: { bootstrapServers: ["127.0.0.1:29092"] },
+      dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] },
+      dc2: { bootstrapServers: [`127.0.0.1:${port(29092)}`] },
     });
     const res = await call(h.service.app, "GET", "/readyz");
     expect(res.status, res.text).toBe(200);

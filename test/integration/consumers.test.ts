@@ -29,6 +29,7 @@ import { consumersPauseStep } from "../../src/steps/consumers/pause.js";
 import { consumersResumeStep } from "../../src/steps/consumers/resume.js";
 import { createStepRegistry } from "../../src/steps/registry.js";
 import { eventually, kafkaFor, sandboxConfig, unique } from "./sandbox.js";
+import { port } from "../../sandbox/topology.js";
 
 interface Recorded {
   method: string;
@@ -285,13 +286,13 @@ describe("webhook fleet with a real consumer on dc1/dc2", () => {
       action: "pause",
       fleet: "orders",
       cluster: "dc1",
-      bootstrapServers: ["127.0.0.1:19092"],
+      bootstrapServers: [`127.0.0.1:${port(19092)}`],
       groups: [group],
     });
     expect(JSON.parse(app.requests[1]!.body)).toMatchObject({
       action: "resume",
       cluster: "dc2",
-      bootstrapServers: ["127.0.0.1:29092"],
+      bootstrapServers: [`127.0.0.1:${port(29092)}`],
     });
     expect(real.steps[0]!.outputs).toMatchObject({ verifiedOnKafka: true, emptyOn: "dc1" });
     expect(real.steps[1]!.outputs).toMatchObject({

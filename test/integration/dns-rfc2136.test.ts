@@ -253,7 +253,7 @@ describe("bind sandbox component", () => {
       );
       expect(err).toBeInstanceOf(SandboxError);
       const line = (err as SandboxError).line();
-      expect(line).toMatch(/^bind: port 15353 on 127\.0\.0\.1 is already in use/);
+      expect(line).toMatch(new RegExp(`^bind: port ${dns.port} on 127\\.0\\.0\\.1 is already in use`));
       expect(line).toContain("fix: ");
       expect(existsSync(join(state, "bind"))).toBe(false);
       expect((await bindComponent.status(other)).healthy).toBe(false);

@@ -7,6 +7,7 @@ import { checkpointsTopic, decodeCheckpoint } from "../../src/adapters/kafka/mm2
 import { readTopicToEnd } from "../../src/adapters/kafka/read-topic.js";
 import { eventually, kafkaFor, sandboxConfig, unique } from "./sandbox.js";
 import { failure, StepHarness } from "./kafka-harness.js";
+import { port } from "../../sandbox/topology.js";
 
 const COMMITTED = [15, 27];
 
@@ -349,8 +350,8 @@ describe("MirrorMaker control", () => {
       name,
       "source.cluster.alias": "dc2",
       "target.cluster.alias": "dc1",
-      "source.cluster.bootstrap.servers": "127.0.0.1:29092",
-      "target.cluster.bootstrap.servers": "127.0.0.1:19092",
+      "source.cluster.bootstrap.servers": `127.0.0.1:${port(29092)}`,
+      "target.cluster.bootstrap.servers": `127.0.0.1:${port(19092)}`,
       topics,
     });
     expect((await h.kafka.connect("dc2-connect").status(name))?.state).toBe("RUNNING");

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { eventually, sandboxCli, sandboxConfig, unique } from "./sandbox.js";
+import { port } from "../../sandbox/topology.js";
 
 const clients: Redis[] = [];
 function connect(): Redis {
@@ -19,7 +20,7 @@ describe("sandbox Redis persistence", () => {
     const redis = connect();
     await redis.connect();
     expect(await redis.config("GET", "appendonly")).toEqual(["appendonly", "yes"]);
-    expect(sandboxConfig().redis.url).toBe("redis://127.0.0.1:16379");
+    expect(sandboxConfig().redis.url).toBe(`redis://127.0.0.1:${port(16379)}`);
   });
 
   it("keeps acknowledged writes through kill -9 and restart", async () => {

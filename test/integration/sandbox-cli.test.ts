@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { redis } from "../../sandbox/topology.js";
 import { repoRoot, sandboxCli } from "./sandbox.js";
 
 interface CliResult {
@@ -121,12 +122,14 @@ describe("sandbox bad input", () => {
   it("names a port already taken, and starts nothing", async () => {
     await sandboxCli("stop", "redis");
     const squatter = createServer();
-    await new Promise<void>((resolve) => squatter.listen(16379, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => squatter.listen(redis.port, "127.0.0.1", resolve));
     try {
       const r = await cli(["up", "redis"]);
       expect(r.code).not.toBe(0);
       expect(oneLine(r.stderr)).toMatch(
-        /^sandbox: redis: port 16379 is already in use by another process — fix: free port 16379/,
+        new RegExp(
+          `^sandbox: redis: port ${redis.port} is already in use by another process — fix: free port ${redis.port}`,
+        ),
       );
       const status = JSON.parse((await cli(["status"])).stdout) as {
         components: { id: string; pid?: number }[];

@@ -18,12 +18,17 @@ import {
   KAFKA_VERSION,
   kafkaNodes,
   mm2Flows,
+  PORT_OFFSET,
   redis,
   stretchTopics,
 } from "../../sandbox/topology.js";
 import type { KafkaNode } from "../../sandbox/topology.js";
 import { parseConfig } from "../../src/config/load.js";
 import { configSchema } from "../../src/config/schema.js";
+
+// docker-compose.yml publishes the default ports; a shifted side sandbox (SWITCHOVER_SANDBOX_PORT_OFFSET,
+// used by developers running two at once) is not what it describes. CI runs with no offset.
+const shifted = PORT_OFFSET !== 0;
 
 const COMPOSE_DIR = join(repoRoot, "deploy", "compose");
 const read = (path: string): string => readFileSync(resolve(repoRoot, path), "utf8");
@@ -140,7 +145,7 @@ function toContainerAddresses(list: string): string {
     .join(",");
 }
 
-describe("docker-compose.yml: Kafka nodes match sandbox/topology.ts", () => {
+describe.skipIf(shifted)("docker-compose.yml: Kafka nodes match sandbox/topology.ts", () => {
   it("has exactly the sandbox's Kafka nodes as apache/kafka services", () => {
     const kafkaServices = Object.entries(compose.services)
       .filter(([, svc]) => svc.environment.KAFKA_PROCESS_ROLES !== undefined)
@@ -284,7 +289,7 @@ describe("docker-compose.yml: Kafka nodes match sandbox/topology.ts", () => {
   });
 });
 
-describe("docker-compose.yml: Connect worker and MirrorMaker 2", () => {
+describe.skipIf(shifted)("docker-compose.yml: Connect worker and MirrorMaker 2", () => {
   const svc = service(connectWorker.id);
   const workerFile = "deploy/compose/connect/worker.properties";
   const worker = properties(read(workerFile));
@@ -347,7 +352,7 @@ describe("docker-compose.yml: Connect worker and MirrorMaker 2", () => {
   });
 });
 
-describe("docker-compose.yml: Redis", () => {
+describe.skipIf(shifted)("docker-compose.yml: Redis", () => {
   const svc = service(redis.id);
   const command = commandLine(svc.command);
 
@@ -362,7 +367,7 @@ describe("docker-compose.yml: Redis", () => {
   });
 });
 
-describe("docker-compose.yml: BIND", () => {
+describe.skipIf(shifted)("docker-compose.yml: BIND", () => {
   const svc = service(dns.id);
   const confFile = "deploy/compose/bind/named.conf";
   const zoneFile = "deploy/compose/bind/db.dr.test";
@@ -415,7 +420,7 @@ describe("docker-compose.yml: BIND", () => {
   });
 });
 
-describe("deploy/compose/switchover.yaml and the switchover service", () => {
+describe.skipIf(shifted)("deploy/compose/switchover.yaml and the switchover service", () => {
   const file = "deploy/compose/switchover.yaml";
   const text = read(file);
   const config = configSchema.parse(parseYaml(text));
@@ -474,7 +479,7 @@ describe("deploy/compose/switchover.yaml and the switchover service", () => {
   });
 });
 
-describe("docker-compose.yml: every service", () => {
+describe.skipIf(shifted)("docker-compose.yml: every service", () => {
   it("publishes on 127.0.0.1 only and uses the bridge network (no network_mode)", () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       expect(svc.network_mode, name).toBeUndefined();
@@ -490,7 +495,7 @@ describe("docker-compose.yml: every service", () => {
   });
 });
 
-describe("Dockerfile", () => {
+describe.skipIf(shifted)("Dockerfile", () => {
   it("exists and builds on Node 20, installs from the lockfile and runs npm start", () => {
     const path = join(repoRoot, "Dockerfile");
     expect(existsSync(path)).toBe(true);

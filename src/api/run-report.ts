@@ -1,10 +1,12 @@
 // The drill report of a run: per-step durations, RTO (the run's wall time), the recovery point and
 // reprocess window as reported by steps' outputs, and the timeline of recorded events.
+import type { Request } from "express";
 import type { JsonValue } from "../engine/json.js";
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
 import type { StoredRunEvent } from "../queue/run-events.js";
 import type { components } from "./generated/openapi.js";
+import { ApiProblem, ProblemType } from "./problem.js";
 import { formatDuration } from "./render/run-text.js";
 
 export type RunReport = components["schemas"]["RunReport"];
@@ -23,7 +25,61 @@ function lastOutputs(run: RunRecord, keys: readonly string[]): { stepId: string;
   return null;
 }
 
-export function buildReport(run: RunRecord, meta: RunMeta, events: readonly StoredRunEvent[]): RunReport {
+type Recovery = RunReport["recovery"];
+
+const intOrNull = (v: JsonValue | undefined): number | null =>
+  typeof v === "number" && Number.isFinite(v) ? Math.round(v) : null;
+
+/**
+ * The recovery figures: RPO from the last step that measured one (rpoMessages when the source
+ * answered, rpoAgeMs when it did not), the reprocess window from the last step that gave a number
+ * (exact, or an upper bound estimated without the source: reprocessWindowExact false).
+ */
+export function recoveryOf(run: RunRecord): Recovery {
+  const recovery: Recovery = {
+    rpoMessages: null,
+    rpoAgeMs: null,
+    rpoStepId: null,
+    reprocessWindow: null,
+    reprocessExact: false,
+    reprocessBasis: null,
+    reprocessStepId: null,
+  };
+  const steps = [...run.steps].reverse();
+  for (const s of steps) {
+    const o = s.outputs ?? {};
+    const [messages, age] = [intOrNull(o.rpoMessages), intOrNull(o.rpoAgeMs)];
+    if (messages === null && age === null) continue;
+    Object.assign(recovery, { rpoMessages: messages, rpoAgeMs: age, rpoStepId: s.id });
+    break;
+  }
+  for (const s of steps) {
+    const o = s.outputs ?? {};
+    const window = intOrNull(o.reprocessWindow);
+    if (window === null) continue;
+    const exact = o.reprocessWindowExact !== false;
+    Object.assign(recovery, {
+      reprocessWindow: window,
+      reprocessExact: exact,
+      reprocessBasis:
+        typeof o.reprocessBasis === "string"
+          ? o.reprocessBasis
+          : exact
+            ? "measured against the source cluster's committed offsets"
+            : null,
+      reprocessStepId: s.id,
+    });
+    break;
+  }
+  return recovery;
+}
+
+export function buildReport(
+  run: RunRecord,
+  meta: RunMeta,
+  events: readonly StoredRunEvent[],
+  comparison: RunReport["comparison"] = null,
+): RunReport {
   const report: RunReport = {
     runId: run.id,
     runbook: run.runbook.metadata.name,
@@ -34,6 +90,10 @@ export function buildReport(run: RunRecord, meta: RunMeta, events: readonly Stor
     queuedMs: run.startedAt !== undefined ? run.startedAt - run.createdAt : null,
     rtoMs:
       run.startedAt !== undefined && run.finishedAt !== undefined ? run.finishedAt - run.startedAt : null,
+    timeToRecoveryMs:
+      run.state === "succeeded" && run.finishedAt !== undefined ? run.finishedAt - run.createdAt : null,
+    recovery: recoveryOf(run),
+    comparison,
     rpo: lastOutputs(run, ["rpoMessages", "rpoAgeMs"]),
     reprocess: lastOutputs(run, ["reprocessWindow"]),
     steps: run.steps.map((s) => {
@@ -65,8 +125,10 @@ export function renderReportText(r: RunReport): string {
   const lines = [
     `report ${r.runId}  ${r.runbook}  ${r.dryRun ? "DRY-RUN" : "REAL RUN"}  ${r.state.toUpperCase()}  (trigger ${r.trigger})`,
     `RTO contribution ${formatDuration(r.rtoMs ?? undefined)}  queued ${formatDuration(r.queuedMs ?? undefined)}`,
-    `RPO ${r.rpo ? `${JSON.stringify(r.rpo.value)} (step ${r.rpo.stepId})` : "not reported by any step"}`,
-    `reprocess ${r.reprocess ? `${JSON.stringify(r.reprocess.value)} (step ${r.reprocess.stepId})` : "not reported by any step"}`,
+    `time to recovery ${formatDuration(r.timeToRecoveryMs ?? undefined)}${r.timeToRecoveryMs === null ? " (not recovered)" : ""}`,
+    `RPO ${rpoText(r.recovery)}`,
+    `reprocess window ${reprocessText(r.recovery)}`,
+    ...(r.comparison ? [`previous drill ${comparisonText(r.comparison)}`] : []),
     "",
     ...r.steps.map(
       (s) =>
@@ -80,4 +142,40 @@ export function renderReportText(r: RunReport): string {
     ),
   ];
   return lines.join("\n") + "\n";
+}
+
+export function rpoText(r: Recovery): string {
+  if (r.rpoStepId === null) return "not reported by any step";
+  const parts: string[] = [];
+  if (r.rpoMessages !== null) parts.push(`${r.rpoMessages} message(s) not replicated`);
+  if (r.rpoAgeMs !== null)
+    parts.push(`newest replicated message ${formatDuration(r.rpoAgeMs)} old (source unreachable)`);
+  return `${parts.join(", ")} (step ${r.rpoStepId})`;
+}
+
+export function reprocessText(r: Recovery): string {
+  if (r.reprocessStepId === null) return "not reported by any step";
+  return `${r.reprocessExact ? "" : "≤ "}${r.reprocessWindow} message(s)${r.reprocessBasis ? `: ${r.reprocessBasis}` : ""} (step ${r.reprocessStepId})`;
+}
+
+export function comparisonText(c: NonNullable<RunReport["comparison"]>): string {
+  const speed =
+    c.slowerByPercent === null
+      ? "duration not comparable"
+      : `${c.slowerByPercent >= 0 ? "+" : ""}${c.slowerByPercent.toFixed(0)} % time (${formatDuration(c.previousRtoMs ?? undefined)} → ${formatDuration(c.rtoMs ?? undefined)})`;
+  return `${c.previousRunId} (${c.previousState}): ${speed}${c.outcomeChanged ? ", outcome changed" : ""}${c.regressed ? " — REGRESSION" : ""}`;
+}
+
+/** The report's representation from Accept: json (default), text or html; 406 for anything else. */
+export function reportFormat(req: Request): "json" | "text" | "html" {
+  const choice = req.accepts(["application/json", "text/plain", "text/html"]);
+  if (choice === false) {
+    throw new ApiProblem(
+      406,
+      ProblemType.NotAcceptable,
+      "Not acceptable",
+      "the report is available as application/json, text/plain or text/html",
+    );
+  }
+  return choice === "text/plain" ? "text" : choice === "text/html" ? "html" : "json";
 }

@@ -154,6 +154,31 @@ describe("runs", () => {
       accept: "text/plain",
     });
     expect(reportText.text).toContain("RTO contribution");
+    expect(reportText.text).toContain("RPO 0 message(s) not replicated, newest replicated message 1.5s old");
+    expect(report.body.recovery).toEqual({
+      rpoMessages: 0,
+      rpoAgeMs: 1_500,
+      rpoStepId: "touch",
+      reprocessWindow: 7,
+      reprocessExact: true,
+      reprocessBasis: "measured against the source cluster's committed offsets",
+      reprocessStepId: "touch",
+    });
+    expect(report.body.timeToRecoveryMs).toBeGreaterThanOrEqual(report.body.rtoMs as number);
+    expect(report.body.comparison).toBeNull();
+    const html = await call(h.service.app, "GET", `/v1/runs/${run.id}/report`, {
+      token: h.tokens.viewer,
+      accept: "text/html",
+    });
+    expect(html.status).toBe(200);
+    expect(html.headers["content-type"]).toMatch(/^text\/html/);
+    expect(html.text).toMatch(/^<!DOCTYPE html>/);
+    expect(html.text).toContain('<g class="step" data-step="touch" data-state="succeeded">');
+    const none = await call(h.service.app, "GET", `/v1/runs/${run.id}/report`, {
+      token: h.tokens.viewer,
+      accept: "image/png",
+    });
+    expect(none.status).toBe(406);
   });
 
   it("when the client accepts neither JSON nor text, then 406", async () => {

@@ -171,7 +171,11 @@ export interface paths {
         };
         /**
          * Drill report: timeline, per-step durations, RTO, RPO, reprocess window.
-         * @description Role: any.
+         * @description Role: any. `Accept: application/json` (default) gives the report as data; `text/plain` a
+         *     terminal rendering; `text/html` a standalone page (inline CSS and an inline SVG timeline
+         *     chart of the steps, no scripts or external assets) with per-step durations, total time to
+         *     recovery, RPO and reprocess window, and for scheduled game days the comparison with the
+         *     previous drill of the same schedule.
          */
         get: operations["runReport"];
         put?: never;
@@ -692,6 +696,28 @@ export interface components {
                 stepId: string;
                 value: unknown;
             };
+            /** @description Created → finished of a succeeded run (queueing included): when it recovered; null otherwise. */
+            timeToRecoveryMs: number | null;
+            /** @description The recovery figures, each from the last step that measured it (closest to the switch). */
+            recovery: {
+                /** @description Messages on the source not replicated at the switch (null when the source was unreachable). */
+                rpoMessages: number | null;
+                /** @description Age of the newest replicated message at the switch (measured when the source was unreachable). */
+                rpoAgeMs: number | null;
+                rpoStepId: string | null;
+                /** @description Messages consumers may process twice after the switch. */
+                reprocessWindow: number | null;
+                /** @description False when the window is an upper bound estimated without the source cluster. */
+                reprocessExact: boolean;
+                /** @description How the window was obtained. */
+                reprocessBasis: string | null;
+                reprocessStepId: string | null;
+            };
+            /**
+             * @description Scheduled game days only: this drill against the previous finished drill of the same
+             *     schedule (null for the first, or for runs not started by a schedule).
+             */
+            comparison: null | components["schemas"]["DrillComparison"];
             steps: {
                 id: string;
                 uses: string;
@@ -707,6 +733,19 @@ export interface components {
                 error?: components["schemas"]["ErrorRecord"];
             }[];
             timeline: components["schemas"]["RunEvent"][];
+        };
+        DrillComparison: {
+            scheduleId: string;
+            previousRunId: string;
+            previousState: components["schemas"]["RunState"];
+            previousRtoMs: number | null;
+            rtoMs: number | null;
+            /** @description (rtoMs − previousRtoMs) / previousRtoMs × 100; null when either is unknown. */
+            slowerByPercent: number | null;
+            /** @description The run's final state differs from the previous drill's. */
+            outcomeChanged: boolean;
+            /** @description Slower by more than 50 % or a different outcome (this notifies the schedule's webhook). */
+            regressed: boolean;
         };
         /** @description JSON Schema of a runbook's params (what the run request's `params` must match). */
         ParamSchema: {
@@ -1204,12 +1243,14 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunReport"];
                     "text/plain": string;
+                    "text/html": string;
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             422: components["responses"]["Unprocessable"];
         };
     };

@@ -7,7 +7,8 @@ import type { ApiDeps } from "../deps.js";
 import { jsonBody } from "../json-body.js";
 import { wantsText } from "../negotiate.js";
 import { renderRunListText, renderRunText } from "../render/run-text.js";
-import { buildReport, renderReportText } from "../run-report.js";
+import { renderReportHtml } from "../render/report-html.js";
+import { buildReport, renderReportText, reportFormat } from "../run-report.js";
 import {
   approveBody,
   cancelBody,
@@ -51,10 +52,11 @@ export function runRoutes(deps: ApiDeps): Router {
   r.get("/runs/:id/report", requireRole(...ANY_ROLE), async (req, res) => {
     const { id } = parseRequest(idParams, req.params, "params");
     parseRequest(noQuery, req.query, "query");
-    const text = wantsText(req);
+    const format = reportFormat(req);
     const { run, meta } = await deps.runs.record(id);
     const report = buildReport(run, meta, await deps.events.range(id, undefined, 5_000));
-    if (text) res.type("text/plain").send(renderReportText(report));
+    if (format === "text") res.type("text/plain").send(renderReportText(report));
+    else if (format === "html") res.type("text/html").send(renderReportHtml(report));
     else res.json(report);
   });
 

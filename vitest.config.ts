@@ -1,4 +1,5 @@
-// Projects: fast unit tests (no services), API tests (real Redis), integration tests (sandbox).
+// Projects: fast unit tests (no services), API tests (real Redis), the web page in a real browser
+// (real Redis), integration tests (sandbox).
 // Integration files run one at a time, after the other projects: they share one sandbox and some
 // of them restart its Redis or stop datacenters.
 import { defineConfig } from "vitest/config";
@@ -25,6 +26,18 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // The web page in headless Chromium (/usr/bin/chromium, or SWITCHOVER_CHROMIUM) against the
+        // real service, like the api project: real Redis, real worker, the app on an ephemeral port.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
+          globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

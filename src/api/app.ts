@@ -13,6 +13,8 @@ import { runEventsRoute } from "./routes/run-events-route.js";
 import { runRoutes } from "./routes/run-routes.js";
 import { runbookRoutes } from "./routes/runbook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
+import { webRoutes } from "./routes/web-routes.js";
+import { whoamiRoute } from "./routes/whoami-route.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -68,7 +70,10 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(runEventsRoute(deps));
   v1.use(scheduleRoutes(deps));
   v1.use(auditRoutes(deps));
+  v1.use(whoamiRoute());
   app.use("/v1", v1);
+  // The web page (/, its assets); after /v1 so it never shadows an API route.
+  app.use(webRoutes());
 
   app.use((req, _res, next) => {
     next(ApiProblem.notFound(`no route for ${req.method} ${req.path.slice(0, 200)}`));

@@ -114,6 +114,7 @@ const endpoints: Endpoint[] = [
   },
   { method: "GET", template: "/v1/audit", path: () => "/v1/audit", allowed: ALL },
   { method: "GET", template: "/v1/audit/verify", path: () => "/v1/audit/verify", allowed: ALL },
+  { method: "GET", template: "/v1/whoami", path: () => "/v1/whoami", allowed: ALL },
 ];
 
 const send = (e: Endpoint, token?: string) =>

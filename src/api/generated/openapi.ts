@@ -368,6 +368,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's token name and roles, and what they allow.
+         * @description Role: any. Lets a client (the web page) show only the actions the caller may take; the
+         *     API still checks every command itself (`can` is advice, not a grant): `can.startRealRun` is
+         *     true for operators too, who may real-run only the runbooks in `service.operatorRunbooks`.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -863,6 +885,23 @@ export interface components {
                 /** @description Sequence number of the first broken entry. */
                 seq: number;
                 reason: string;
+            };
+        };
+        WhoAmI: {
+            /** @description The token's configured name (what audit entries record). */
+            actor: string;
+            roles: ("viewer" | "operator" | "approver" | "admin")[];
+            /** @description What the roles allow (admin allows everything). */
+            can: {
+                startDryRun: boolean;
+                startRealRun: boolean;
+                approve: boolean;
+                reject: boolean;
+                cancel: boolean;
+                retry: boolean;
+                skip: boolean;
+                revert: boolean;
+                manageSchedules: boolean;
             };
         };
         Health: {
@@ -1500,6 +1539,30 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WhoAmI"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
         };
     };

@@ -51,6 +51,19 @@ export default defineConfig({
           globalSetup: ["test/integration/global-setup.ts"],
         },
       },
+      {
+        // Crashes, restarts, outages, concurrency and hostile input against the real service
+        // (child processes killed with SIGKILL) and the sandbox; prints the figures table at the end.
+        test: {
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          sequence: { groupOrder: 2 },
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 240_000,
+          globalSetup: ["test/integration/global-setup.ts", "test/reliability/global-setup.ts"],
+        },
+      },
     ],
   },
 });

@@ -33,6 +33,7 @@ import type { Logger } from "./engine/ports/logger.js";
 import type { AdapterMap, AnyStep } from "./engine/step-contract.js";
 import { targetsFromConfig } from "./engine/target-catalog.js";
 import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
+import { faultHookFromEnv } from "./queue/fault-injection.js";
 import { redisOptionsFromUrl } from "./queue/redis-connection.js";
 import { RunEventLog } from "./queue/run-events.js";
 import { RunLeases } from "./queue/run-lease.js";
@@ -108,7 +109,15 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const engine = new RunEngine({
     store,
     clock,
-    audit: new FanoutAuditSink(new AuditSinkAdapter(audit), [events]),
+    audit: new FanoutAuditSink(new AuditSinkAdapter(audit), [events], async (runId, action) => {
+      const out: { stepId?: string; data: Record<string, unknown> }[] = [];
+      for (let afterSeq = 0; ; ) {
+        const page = await audit.query({ runId, action, afterSeq, limit: 1_000 });
+        out.push(...page.entries);
+        if (page.nextAfterSeq === null) return out;
+        afterSeq = page.nextAfterSeq;
+      }
+    }),
     logger,
     catalog: steps,
     targets,
@@ -120,6 +129,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       consumerGroups,
       ...opts.adapters,
     },
+    // Off unless SWITCHOVER_FAULT_KILL_AT / SWITCHOVER_FAULT_TRACE is set (the reliability suite).
+    ...(opts.mode !== "api" ? { faults: faultHookFromEnv() } : {}),
   });
   const queue = new RunQueue({
     connection,

@@ -2,6 +2,7 @@
 // fills it with concrete adapters.
 import type { AuditSink } from "./ports/audit-sink.js";
 import type { Clock } from "./ports/clock.js";
+import type { FaultHook } from "./ports/fault-hook.js";
 import type { Logger } from "./ports/logger.js";
 import type { RunStore } from "./ports/run-store.js";
 import type { AdapterMap } from "./step-contract.js";
@@ -23,4 +24,6 @@ export interface EngineResources {
    * (the API cancels, a worker executes); default 1000 ms. In-process cancels abort at once.
    */
   cancelPollMs?: number;
+  /** Test-only crash points (the reliability suite); undefined in production. */
+  faults?: FaultHook;
 }

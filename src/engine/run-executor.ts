@@ -154,6 +154,7 @@ export class RunExecutor {
   ): Promise<RunRecord> {
     const step = run.steps[i]!;
     if (step.approval?.status === "pending") return run;
+    this.res.faults?.reached(run.id, spec.id, "before-plan");
     const input = this.resolveInput(run, spec, def);
     const t0 = this.res.clock.now();
     const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input));
@@ -168,6 +169,7 @@ export class RunExecutor {
       stepId: spec.id,
       data: { changes: recorded.changes, hash: recorded.hash },
     });
+    this.res.faults?.reached(run.id, spec.id, "after-plan");
     const patch = (s: StepRecord): void => {
       s.input = input as JsonValue;
       s.plan = recorded;
@@ -236,21 +238,41 @@ export class RunExecutor {
     const step = run.steps[i]!;
     const plan = this.planOf(step);
     const t0 = this.res.clock.now();
-    const before = await this.guard(spec, signal, (s) =>
-      def.apply(this.context(run, i, def, s), plan, step.input),
-    );
-    await this.audit({
-      type: "step.applied",
-      runId: run.id,
-      stepId: spec.id,
-      data: { changes: plan.changes, before: before ?? null },
-    });
+    const faults = this.res.faults;
+    faults?.reached(run.id, spec.id, "before-apply");
+    const applyTry = step.applyTries ?? 1;
+    // Resumed after a crash: if this very try was applied and audited before the process died
+    // (between the audit write and the run record's), it is done — apply nor audit it again.
+    const recorded = firstApply
+      ? undefined
+      : (await this.res.audit.recordedApplies?.(run.id, spec.id))?.find((r) => r.applyTry === applyTry);
+    let before: JsonValue;
+    let first = firstApply;
+    if (recorded) {
+      before = (recorded.before ?? null) as JsonValue;
+      first = recorded.firstApply === true;
+    } else {
+      before = await this.guard(spec, signal, (s) => {
+        const ctx = this.context(run, i, def, s);
+        if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
+        return def.apply(ctx, plan, step.input);
+      });
+      faults?.applyDone(run.id, spec.id);
+      faults?.reached(run.id, spec.id, "after-apply");
+      await this.audit({
+        type: "step.applied",
+        runId: run.id,
+        stepId: spec.id,
+        data: { changes: plan.changes, before: before ?? null, applyTry, firstApply },
+      });
+      faults?.reached(run.id, spec.id, "after-applied-audit");
+    }
     return this.transitionStep(run, i, "verifying", (s) => {
       // Only a first, uninterrupted apply saw the true before-state. A repeated apply (after a
       // crash or a failed try) may see its own earlier writes, so it records null and revert
       // falls back to the plan's "from" values, persisted before any apply began.
-      if (s.before === undefined) s.before = firstApply ? (before ?? null) : null;
-      if (!firstApply) s.applyRepeated = true;
+      if (s.before === undefined) s.before = first ? (before ?? null) : null;
+      if (!first) s.applyRepeated = true;
       s.timings = { ...s.timings, applyMs: this.res.clock.now() - t0 };
       delete s.retryAt;
     });
@@ -266,9 +288,11 @@ export class RunExecutor {
     const step = run.steps[i]!;
     const plan = this.planOf(step);
     const t0 = this.res.clock.now();
+    this.res.faults?.reached(run.id, spec.id, "before-verify");
     const extra = await this.guard(spec, signal, (s) =>
       def.verify(this.context(run, i, def, s), step.input, plan),
     );
+    this.res.faults?.reached(run.id, spec.id, "after-verify");
     return this.transitionStep(
       run,
       i,

@@ -19,8 +19,22 @@ export interface AuditEvent {
   data?: Record<string, unknown>;
 }
 
+/** What a step.applied entry recorded (its data), as read back from the log. */
+export interface RecordedApply {
+  applyTry?: number;
+  firstApply?: boolean;
+  before?: unknown;
+}
+
 export interface AuditSink {
   append(event: AuditEvent): Promise<void>;
+  /**
+   * The step.applied entries already recorded for a step. The executor asks before repeating an
+   * apply it resumed after a crash: an apply recorded but not yet marked in the run record (the
+   * process died between the two writes) is neither applied nor recorded again. Sinks that cannot
+   * read leave it undefined (the apply then repeats, which steps tolerate: apply converges).
+   */
+  recordedApplies?(runId: string, stepId: string): Promise<RecordedApply[]>;
 }
 
 export class MemoryAuditSink implements AuditSink {

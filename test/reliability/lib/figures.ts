@@ -1,0 +1,71 @@
+// The suite's figures (kill points survived, faults injected, …), accumulated across test files in
+// one JSON file under the sandbox state dir; global-setup.ts resets it and prints it as a table.
+// Every figure is counted from what a test observed, never written as a constant.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { sandboxPaths } from "../../../sandbox/lib/paths.js";
+
+export interface Figures {
+  /** Real SIGKILLs of a worker at a fault point whose run then ended succeeded and checked out. */
+  killPointsSurvived: number;
+  /** Every fault made on purpose: kills, restarts, stopped services, delays. */
+  faultsInjected: number;
+  /** Hostile requests and documents sent to the service. */
+  inputsTried: number;
+  /** Runs (or steps) whose effects were recorded as applied more than once. */
+  runsExecutedTwice: number;
+  /** Audit entries a transition history needed but the log (stream or JSONL) lacks. */
+  auditEntriesLost: number;
+  /** One line per check, for the table's detail section. */
+  notes: string[];
+}
+
+const EMPTY: Figures = {
+  killPointsSurvived: 0,
+  faultsInjected: 0,
+  inputsTried: 0,
+  runsExecutedTwice: 0,
+  auditEntriesLost: 0,
+  notes: [],
+};
+
+export function figuresFile(): string {
+  return join(sandboxPaths().state, "reliability", "figures.json");
+}
+
+export function readFigures(): Figures {
+  const file = figuresFile();
+  if (!existsSync(file)) return { ...EMPTY, notes: [] };
+  return { ...EMPTY, ...(JSON.parse(readFileSync(file, "utf8")) as Partial<Figures>) };
+}
+
+export function resetFigures(): void {
+  const file = figuresFile();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(EMPTY, null, 2)}\n`);
+}
+
+/** Adds to the counters (files run one at a time in this project, so read-modify-write is safe). */
+export function addFigures(add: Partial<Omit<Figures, "notes">>, note?: string): void {
+  const f = readFigures();
+  for (const [k, v] of Object.entries(add) as [keyof Omit<Figures, "notes">, number][]) f[k] += v;
+  if (note) f.notes.push(note);
+  mkdirSync(dirname(figuresFile()), { recursive: true });
+  writeFileSync(figuresFile(), `${JSON.stringify(f, null, 2)}\n`);
+}
+
+export function formatTable(f: Figures): string {
+  const rows: [string, string][] = [
+    ["kill points survived", String(f.killPointsSurvived)],
+    ["faults injected", String(f.faultsInjected)],
+    ["inputs tried", String(f.inputsTried)],
+    ["runs executed twice (must be 0)", String(f.runsExecutedTwice)],
+    ["audit entries lost (must be 0)", String(f.auditEntriesLost)],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const v = Math.max(...rows.map(([, x]) => x.length));
+  const line = `+-${"-".repeat(w)}-+-${"-".repeat(v)}-+`;
+  const out = [line, ...rows.map(([k, x]) => `| ${k.padEnd(w)} | ${x.padStart(v)} |`), line];
+  if (f.notes.length > 0) out.push(...f.notes.map((n) => `  ${n}`));
+  return `reliability suite\n${out.join("\n")}\n`;
+}

@@ -111,7 +111,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     clock,
     audit: new FanoutAuditSink(new AuditSinkAdapter(audit), [events], async (runId, action) => {
       const out: { stepId?: string; data: Record<string, unknown> }[] = [];
-      for (let afterSeq = 0; ; ) {
+      for (let afterSeq = 0; ;) {
         const page = await audit.query({ runId, action, afterSeq, limit: 1_000 });
         out.push(...page.entries);
         if (page.nextAfterSeq === null) return out;

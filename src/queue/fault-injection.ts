@@ -55,15 +55,17 @@ function wrappable(v: unknown): v is Wrappable {
   );
 }
 
-/** Proxies an adapter so every async method call (and those of objects it hands out) is counted. */
+/** Proxies an adapter so every async method call (and those of objects it hands out or holds) is counted. */
 function counted<T extends object>(obj: T, onCall: () => void, depth: number): T {
   return new Proxy(obj, {
     get(target, prop) {
       const v: unknown = Reflect.get(target, prop, target);
-      if (typeof v !== "function") return v;
+      // Objects reached through properties (fleet(name).controller.pause) are counted too.
+      if (typeof v !== "function") return depth > 0 && wrappable(v) ? counted(v, onCall, depth - 1) : v;
       return (...args: unknown[]): unknown => {
         const r: unknown = (v as (...a: unknown[]) => unknown).apply(target, args);
-        const deeper = (x: unknown): unknown => (depth > 0 && wrappable(x) ? counted(x, onCall, depth - 1) : x);
+        const deeper = (x: unknown): unknown =>
+          depth > 0 && wrappable(x) ? counted(x, onCall, depth - 1) : x;
         if (r instanceof Promise) {
           return r.then((value: unknown) => {
             onCall();
@@ -108,7 +110,7 @@ export class FaultInjector implements FaultHook {
     };
     const out: Record<string, unknown> = {};
     for (const [name, adapter] of Object.entries(adapters)) {
-      out[name] = wrappable(adapter) ? counted(adapter, onCall, 2) : adapter;
+      out[name] = wrappable(adapter) ? counted(adapter, onCall, 3) : adapter;
     }
     return out as T;
   }
@@ -147,7 +149,8 @@ export class FaultInjector implements FaultHook {
   }
 
   private trace(line: Record<string, unknown>): void {
-    if (this.traceFile) appendFileSync(this.traceFile, `${JSON.stringify({ pid: process.pid, at: Date.now(), ...line })}\n`);
+    if (this.traceFile)
+      appendFileSync(this.traceFile, `${JSON.stringify({ pid: process.pid, at: Date.now(), ...line })}\n`);
   }
 }
 

@@ -14,7 +14,12 @@ export interface ApiHandle {
   url: string;
   logFile: string;
   responses: string[];
-  call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  call(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
 

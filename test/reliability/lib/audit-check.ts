@@ -30,7 +30,11 @@ export async function runAudit(audit: AuditPort, runId: string): Promise<AuditEn
 
 const STEP_PATH = ["pending→planning", "planning→applying", "applying→verifying", "verifying→succeeded"];
 
-export async function checkRunAudit(audit: AuditPort, run: RunRecord, jsonlDir: string): Promise<AuditFindings> {
+export async function checkRunAudit(
+  audit: AuditPort,
+  run: RunRecord,
+  jsonlDir: string,
+): Promise<AuditFindings> {
   const entries = await runAudit(audit, run.id);
   const count = new Map<string, number>();
   const bump = (k: string): void => void count.set(k, (count.get(k) ?? 0) + 1);

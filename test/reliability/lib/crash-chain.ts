@@ -21,13 +21,23 @@ export interface ChainResult {
   ms: number;
 }
 
-/** Every point of each step, in executor order; mid-apply for the first `midCalls` adapter calls. */
-export function killPointsFor(stepIds: readonly string[], midCalls: Record<string, number> = {}): string[] {
+/** The boundaries between a step's persisted phases (and before its success is saved). */
+const BOUNDARIES = new Set(["before-plan", "before-apply", "before-verify", "after-verify"]);
+
+/**
+ * The kill points of a runbook's steps, in executor order. A step listed in `mutating` gets every
+ * point, with mid-apply after each of its first N adapter calls; a read-only step (its apply
+ * changes nothing) gets the four boundaries: its inner points run the same code as a mutating
+ * step's, without anything to repeat.
+ */
+export function killPointsFor(stepIds: readonly string[], mutating: Record<string, number> = {}): string[] {
   const out: string[] = [];
   for (const id of stepIds) {
+    const calls = mutating[id];
     for (const phase of FAULT_PHASES) {
+      if (calls === undefined && !BOUNDARIES.has(phase)) continue;
       if (phase !== "mid-apply") out.push(`${id}:${phase}:1`);
-      else for (let n = 1; n <= (midCalls[id] ?? 0); n++) out.push(`${id}:mid-apply:${n}`);
+      else for (let n = 1; n <= (calls ?? 0); n++) out.push(`${id}:mid-apply:${n}`);
     }
   }
   return out;
@@ -87,7 +97,7 @@ export async function runCrashChain(opts: {
   const all: ServiceChild[] = [];
   const checked = new Set<ServiceChild>();
   const top = (): void => {
-    while (all.filter((c) => c.alive()).length < (opts.pool ?? 3)) all.push(spawnOne());
+    while (all.filter((c) => c.alive()).length < (opts.pool ?? 4)) all.push(spawnOne());
   };
   top();
   const started = await api.call(env.tokens.admin, "POST", `/v1/runbooks/${opts.runbook}/runs`, {

@@ -1,8 +1,8 @@
 // The service as real child processes (`node --import tsx src/main.ts`): workers the suite kills with
 // SIGKILL (from inside, at a fault point, or from here), API processes, all on one Redis.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../../sandbox/lib/paths.js";
 
@@ -33,8 +33,37 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * The service's entry point for child processes: src/main.ts bundled by esbuild (tsx's own) into
+ * dist/reliability/main.mjs once per suite run — the same code, booting in about half the time of
+ * `--import tsx`, which matters when a test starts sixty workers. Falls back to tsx.
+ */
+let entry: string[] | undefined;
+export function serviceEntry(): string[] {
+  if (entry) return entry;
+  const out = join(repoRoot, "dist", "reliability", "main.mjs");
+  const esbuild = join(repoRoot, "node_modules", ".bin", "esbuild");
+  const res = existsSync(esbuild)
+    ? spawnSync(
+        esbuild,
+        [
+          join(repoRoot, "src", "main.ts"),
+          "--bundle",
+          "--platform=node",
+          "--format=esm",
+          "--packages=external",
+          `--outfile=${out}`,
+          "--log-level=error",
+        ],
+        { cwd: repoRoot, encoding: "utf8" },
+      )
+    : undefined;
+  entry = res?.status === 0 ? [out] : ["--import", "tsx", join(repoRoot, "src", "main.ts")];
+  return entry;
+}
+
 export function spawnService(opts: SpawnOptions): ServiceChild {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src", "main.ts")], {
+  const child = spawn(process.execPath, serviceEntry(), {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

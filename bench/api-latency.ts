@@ -5,7 +5,7 @@
 // Run: npx tsx bench/api-latency.ts [redis-url]   (default: the sandbox's redis://127.0.0.1:16379)
 import { randomBytes, randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
-import { Worker } from "node:worker_threads";
+import { spawn } from "node:child_process";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -39,21 +39,29 @@ steps:
     with: { that: true, message: never fails }
 `;
 
+/** Redis server CPU (user + system) so far, ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, "m").exec(info)?.[1] ?? 0);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1_000;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]): string =>
-  `${median(xs).toFixed(2)} ms (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
+  xs.length === 0
+    ? "n/a"
+    : `${median(xs).toFixed(2)} ms (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)})`;
 
 /**
- * The load generator runs in a worker thread (plain JS, its own event loop and keep-alive agent),
- * so the clients' own HTTP work does not share the server's event loop and inflate its latency.
+ * The load generator runs in a child process (plain JS, its own event loop and keep-alive agent),
+ * so the clients' own HTTP work neither shares the server's event loop nor counts in its CPU time.
  */
 const LOAD_JS = `
-const { parentPort, workerData } = require("node:worker_threads");
 const http = require("node:http");
-const { port, token, clients, perClient } = workerData;
+const { port, token, clients, perClient } = JSON.parse(process.argv[1]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
 function post(body) {
   return new Promise((resolve, reject) => {
@@ -71,9 +79,9 @@ function post(body) {
   await Promise.all(Array.from({ length: clients }, async (_, c) => {
     for (let i = 0; i < perClient; i++) latencies.push(await post(JSON.stringify({ params: { n: c * 1000 + i } })));
   }));
-  parentPort.postMessage({ latencies, secs: (performance.now() - t0) / 1000 });
+  process.send({ latencies, secs: (performance.now() - t0) / 1000 }, () => process.exit(0));
   agent.destroy();
-})().catch((err) => parentPort.postMessage({ error: String(err) }));
+})().catch((err) => process.send({ error: String(err) }, () => process.exit(1)));
 `;
 
 function loadRound(
@@ -83,13 +91,18 @@ function loadRound(
   perClient: number,
 ): Promise<{ latencies: number[]; secs: number }> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(LOAD_JS, { eval: true, workerData: { port, token, clients, perClient } });
-    w.once("message", (m: { latencies?: number[]; secs?: number; error?: string }) => {
-      void w.terminate();
+    const child = spawn(
+      process.execPath,
+      ["-e", LOAD_JS, JSON.stringify({ port, token, clients, perClient })],
+      {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      },
+    );
+    child.once("message", (m: { latencies?: number[]; secs?: number; error?: string }) => {
       if (m.error) reject(new Error(m.error));
       else resolve({ latencies: m.latencies!, secs: m.secs! });
     });
-    w.once("error", reject);
+    child.once("error", reject);
   });
 }
 
@@ -146,6 +159,7 @@ async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const redis = new Redis(url);
   let services: Service[] = [api];
+  const result: Record<string, Record<string, number[]>> = {};
   try {
     console.log(
       `api-latency: node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(2)}, redis ${url}`,
@@ -160,14 +174,24 @@ async function main(): Promise<void> {
     const p50s: number[] = [];
     const p99s: number[] = [];
     const rates: number[] = [];
+    const cpuPerPost: number[] = [];
+    const redisCpuPerPost: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
+      // CPU per POST: what bounds throughput (and so latency at a fixed concurrency) whatever else
+      // runs on the machine. The API process's own CPU; Redis's is the whole server's (shared).
+      const cpu0 = process.cpuUsage();
+      const redisCpu0 = await redisCpuMs(redis);
       const { latencies, secs } = await loadRound(port, token, CLIENTS, PER_CLIENT);
+      const cpu = process.cpuUsage(cpu0);
+      const redisCpu = (await redisCpuMs(redis)) - redisCpu0;
       latencies.sort((a, b) => a - b);
       p50s.push(pct(latencies, 50));
       p99s.push(pct(latencies, 99));
       rates.push(latencies.length / secs);
+      cpuPerPost.push((cpu.user + cpu.system) / 1_000 / latencies.length);
+      redisCpuPerPost.push(redisCpu / latencies.length);
       console.log(
-        `  round ${round + 1}: ${latencies.length} POSTs, p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms, ${(latencies.length / secs).toFixed(0)} req/s`,
+        `  round ${round + 1}: ${latencies.length} POSTs, p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms, ${(latencies.length / secs).toFixed(0)} req/s, API CPU ${cpuPerPost.at(-1)!.toFixed(3)} ms/POST, Redis CPU ${redisCpuPerPost.at(-1)!.toFixed(3)} ms/POST, load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
     if (ROUNDS > 0) {
@@ -177,6 +201,9 @@ async function main(): Promise<void> {
       console.log(`  p50 ${fmt(p50s)}`);
       console.log(`  p99 ${fmt(p99s)}   goal < 25 ms: ${median(p99s) < 25 ? "met" : "NOT met"}`);
       console.log(`  throughput ${median(rates).toFixed(0)} req/s (median)`);
+      console.log(`  API process CPU per POST ${fmt(cpuPerPost)}`);
+      console.log(`  Redis CPU per POST ${fmt(redisCpuPerPost)} (whole server: includes other clients)`);
+      result.post = { p50: p50s, p99: p99s, rate: rates, cpuPerPost, redisCpuPerPost };
     }
 
     // Queue pickup: drain the backlog first, then paced POSTs with one worker process-equivalent.
@@ -246,6 +273,9 @@ async function main(): Promise<void> {
     );
     console.log(`  p50 ${fmt(pickupP50)}   goal < 50 ms: ${median(pickupP50) < 50 ? "met" : "NOT met"}`);
     console.log(`  p99 ${fmt(pickupP99)}`);
+    if (PICKUP_ROUNDS > 0) result.pickup = { p50: pickupP50, p99: pickupP99 };
+    // For bench/run.ts: every round's figures, one JSON line.
+    console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
   } finally {
     agent.destroy();
     server.close();

@@ -90,7 +90,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const prefix = config.redis.prefix;
   const password = config.redis.password ? resolveSecret(config.redis.password).reveal() : undefined;
   const connection = redisOptionsFromUrl(opts.redisUrl ?? config.redis.url, password);
-  const redis = new Redis({ ...connection, maxRetriesPerRequest: 3 });
+  // Auto-pipelining: commands issued in one tick (concurrent requests) share one socket write.
+  const redis = new Redis({ ...connection, maxRetriesPerRequest: 3, enableAutoPipelining: true });
   const clock = opts.clock ?? systemClock;
 
   const steps = createStepRegistry(opts.extraSteps ?? []);

@@ -1,11 +1,11 @@
 // AuditLog against the real sandbox Redis: concurrent writers keep one gapless chain, tampering in
 // Redis is named by seq, secrets never reach Redis or the JSONL file, the file mirrors the stream.
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { Secret } from "../config/secret.js";
 import { SwitchoverError } from "../engine/errors.js";
 import { GENESIS_HASH } from "./audit-entry.js";
@@ -140,21 +140,35 @@ describe("AuditLog chain", () => {
 
   it("200 appends from 4 instances on separate connections form one gapless chain", async () => {
     const prefix = uniquePrefix();
-    const writers = [0, 1, 2, 3].map(() => newLog(prefix));
-    const results = await Promise.all(
-      writers.flatMap((log, w) =>
-        Array.from({ length: 50 }, (_, i) =>
-          log.append({ actor: `writer-${w}`, action: "test.append", data: { i } }),
-        ),
-      ),
-    );
+    const writers = [0, 1, 2, 3].map(() => newLog(prefix, {}, connect()));
+    // Connected first, so no writer finishes before the others have started.
+    await Promise.all(clients.slice(-4).map((c) => c.ping()));
+    // Each writer appends in waves of 5, so batches from different writers race and interleave.
+    const results = (
+      await Promise.all(
+        writers.map(async (log, w) => {
+          const out: AuditEntry[] = [];
+          for (let wave = 0; wave < 10; wave++) {
+            out.push(
+              ...(await Promise.all(
+                Array.from({ length: 5 }, (_, i) =>
+                  log.append({ actor: `writer-${w}`, action: "test.append", data: { i: wave * 5 + i } }),
+                ),
+              )),
+            );
+          }
+          return out;
+        }),
+      )
+    ).flat();
     const seqs = results.map((e) => e.seq).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
 
     const stored = (await rawStream(clients[0]!, prefix)).map(([, doc]) => JSON.parse(doc) as AuditEntry);
     expect(stored.map((e) => e.seq)).toEqual(seqs);
-    // The writers really raced: their entries interleave rather than arriving in four blocks.
-    expect(new Set(stored.slice(0, 40).map((e) => e.actor)).size).toBeGreaterThan(1);
+    // The writers really raced: their batches interleave rather than arriving in four blocks.
+    const switches = stored.filter((e, i) => i > 0 && e.actor !== stored[i - 1]!.actor).length;
+    expect(switches).toBeGreaterThan(3);
     stored.forEach((e, i) => {
       expect(e.prevHash).toBe(i === 0 ? GENESIS_HASH : stored[i - 1]!.hash);
       if (i > 0) expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse(stored[i - 1]!.at));
@@ -171,6 +185,169 @@ describe("AuditLog chain", () => {
       log.append({ actor: "a", action: "big", data: { blob: "x".repeat(1_100_000) } }),
     ).rejects.toMatchObject({ code: "VALIDATION" });
     expect(await log.verify()).toEqual({ ok: true, entries: 0, headHash: GENESIS_HASH });
+  });
+});
+
+/** Counts the append script calls (one per group commit; the first key is the stream) a client sends. */
+function countScripts(client: Redis, prefix: string): { calls: () => number } {
+  let n = 0;
+  const send = client.sendCommand.bind(client);
+  vi.spyOn(client, "sendCommand").mockImplementation((command, stream) => {
+    if (/^eval/i.test(command.name) && String(command.args[2]) === `${prefix}:audit`) n += 1;
+    return send(command, stream);
+  });
+  return { calls: () => n };
+}
+
+async function jsonlEntries(path: string): Promise<AuditEntry[]> {
+  const lines = (await readFile(path, "utf8")).split("\n");
+  expect(lines.pop()).toBe("");
+  return lines.map((l) => JSON.parse(l) as AuditEntry);
+}
+
+describe("AuditLog group commit", () => {
+  it("50 concurrent appends are stored as one batch, in call order, each durable when it resolves", async () => {
+    const prefix = uniquePrefix();
+    const path = await tempFile();
+    const redis = connect();
+    const scripts = countScripts(redis, prefix);
+    const log = newLog(prefix, { jsonlPath: path }, redis);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const entry = await log.append({ actor: "alice", action: "a", runId: `run-${i % 3}`, data: { i } });
+        // Resolved means durable: the entry is in Redis and its line is in the file already.
+        const lines = await jsonlEntries(path);
+        expect(lines.some((l) => l.seq === entry.seq && l.hash === entry.hash)).toBe(true);
+        return entry;
+      }),
+    );
+    expect(results.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(results.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // One append script call for the whole batch.
+    expect(scripts.calls()).toBe(1);
+    await log.close();
+    const lines = await jsonlEntries(path);
+    expect(lines).toEqual(results);
+    expect(await log.verify()).toEqual({ ok: true, entries: 50, headHash: results[49]!.hash });
+    // The run index names every entry of its run.
+    expect((await log.query({ runId: "run-1", limit: 1000 })).entries.map((e) => e.seq)).toEqual(
+      results.filter((e) => e.runId === "run-1").map((e) => e.seq),
+    );
+  });
+
+  it("appends made while a batch is in flight go as the next batch, built on the cached head", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const scripts = countScripts(redis, prefix);
+    const log = newLog(prefix, {}, redis);
+    const first = Promise.all(
+      Array.from({ length: 10 }, (_, i) => log.append({ actor: "a", action: "x", data: { i } })),
+    );
+    await new Promise((r) => setImmediate(r));
+    const second = Promise.all(
+      Array.from({ length: 10 }, (_, i) => log.append({ actor: "b", action: "y", data: { i } })),
+    );
+    const entries = [...(await first), ...(await second)];
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(scripts.calls()).toBe(2);
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 20 });
+  });
+
+  it("two instances on one Redis interleave batches: one chain, each JSONL holds its own entries once", async () => {
+    const prefix = uniquePrefix();
+    const paths = [await tempFile(), await tempFile()];
+    const logs2 = paths.map((jsonlPath) => newLog(prefix, { jsonlPath }));
+    await Promise.all(clients.slice(-2).map((c) => c.ping()));
+    const mine = await Promise.all(
+      logs2.map(async (log, w) => {
+        const out: AuditEntry[] = [];
+        for (let wave = 0; wave < 15; wave++) {
+          const batch = Array.from({ length: 4 }, (_, i) =>
+            log.append({ actor: `w${w}`, action: "a", data: { n: wave * 4 + i } }),
+          );
+          out.push(...(await Promise.all(batch)));
+        }
+        return out;
+      }),
+    );
+    await Promise.all(logs2.map((l) => l.close()));
+    const stored = (await rawStream(clients[0]!, prefix)).map(([, doc]) => JSON.parse(doc) as AuditEntry);
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    expect(stored.filter((e, i) => i > 0 && e.actor !== stored[i - 1]!.actor).length).toBeGreaterThan(1);
+    for (const [w, path] of paths.entries()) {
+      const lines = await jsonlEntries(path);
+      // Every entry this instance acknowledged, exactly once, in seq order, as stored in Redis.
+      expect(lines).toEqual(mine[w]);
+      expect(lines).toEqual(stored.filter((e) => e.actor === `w${w}`));
+    }
+    expect(await newLog(prefix).verify()).toMatchObject({ ok: true, entries: 120 });
+  });
+
+  it("a batch that cannot be stored rejects every caller in it, and nothing is written", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const path = await tempFile();
+    const log = newLog(prefix, { jsonlPath: path }, redis);
+    await log.append({ actor: "a", action: "first" });
+    // Tampering: an entry beyond the head; appending on would fork the chain.
+    await redis.xadd(`${prefix}:audit`, "2-0", "e", "{}");
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => log.append({ actor: "a", action: "x", data: { i } })),
+    );
+    expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
+    for (const o of outcomes) {
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ code: "INTERNAL", retryable: false });
+    }
+    await log.close();
+    expect((await jsonlEntries(path)).map((e) => e.action)).toEqual(["first"]);
+    expect(await redis.xlen(`${prefix}:audit`)).toBe(2);
+  });
+
+  it("a JSONL failure rejects every caller of the batch; later batches still commit", async () => {
+    const prefix = uniquePrefix();
+    const dir = await tempFile();
+    // The JSONL path is a directory: opening it for append fails.
+    await mkdir(dir, { recursive: true });
+    const log = newLog(prefix, { jsonlPath: dir });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => log.append({ actor: "a", action: "x", data: { i } })),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill("rejected"));
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: "INTERNAL",
+      retryable: false,
+      message: /entries 1\.\.8 are in Redis but could not be written/,
+    });
+    // The chain itself is intact: the entries are in Redis (the file copy is what failed).
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 8 });
+  });
+
+  it("an oversized entry fails alone; the rest of its batch commits", async () => {
+    const log = newLog(uniquePrefix());
+    const outcomes = await Promise.allSettled([
+      log.append({ actor: "a", action: "ok1" }),
+      log.append({ actor: "a", action: "big", data: { blob: "x".repeat(1_100_000) } }),
+      log.append({ actor: "a", action: "ok2" }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: "VALIDATION" });
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value.seq : 0))).toEqual([1, 0, 2]);
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it("a batch over maxBatchBytes is split; seqs still follow call order", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const scripts = countScripts(redis, prefix);
+    const log = newLog(prefix, { maxBatchBytes: 3_000 }, redis);
+    const entries = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        log.append({ actor: "a", action: "x", data: { pad: "p".repeat(1_000), i } }),
+      ),
+    );
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(scripts.calls()).toBeGreaterThanOrEqual(3);
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 6 });
   });
 });
 

@@ -1,5 +1,8 @@
 // The audit log: append-only, hash-chained entries in a Redis stream (one entry per seq, stream id
 // `<seq>-0`), copied to an fsync'd JSONL file. Safe with many writers: appends are compare-and-append.
+// Group commit: appends made while a batch is being stored queue up and go as the next batch — one
+// script call chaining N entries, one JSONL write, one fsync — and each resolves once it is durable.
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { ErrorCode, SwitchoverError } from "../engine/errors.js";
@@ -12,7 +15,8 @@ import { redactObject, redactString } from "./redact.js";
 export interface AuditLogOptions {
   /**
    * Key prefix: entries in `<prefix>:audit`, head in `<prefix>:audit:head`, run index
-   * `<prefix>:audit:run:<id>`. On Redis Cluster use a hash tag (`{switchover}`): the append touches all three.
+   * `<prefix>:audit:run:<id>`, writers' turn `<prefix>:audit:turn`. On Redis Cluster use a hash tag
+   * (`{switchover}`): the append touches all of them.
    */
   prefix: string;
   /**
@@ -26,6 +30,10 @@ export interface AuditLogOptions {
   queryScanLimit?: number;
   /** Compare-and-append attempts before giving up under contention (default 100). */
   maxAppendAttempts?: number;
+  /** Most entries one group commit stores (default 256); more waiting appends go in the next batch. */
+  maxBatchEntries?: number;
+  /** Most stored bytes one group commit sends (default 4 MiB); a single larger entry goes alone. */
+  maxBatchBytes?: number;
 }
 
 export interface AuditAppendInput {
@@ -70,24 +78,39 @@ local h = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'at')
 local t = redis.call('TIME')
 return {h[1] or '0', h[2] or ARGV[1], h[3] or '', t[1], t[2]}`;
 
-// KEYS[1] stream, KEYS[2] head, KEYS[3] run index (optional); ARGV: expected seq, expected hash,
-// genesis hash, new seq, new hash, new at, entry document. Appends only if the head is still what the
-// caller built on: {1}; otherwise {0, seq, hash, at, time s, time us} so the caller rebuilds at once;
-// {-1, why} when stream and head disagree (tampering): writing on would fork the chain.
+// Group commit. KEYS[1] stream, KEYS[2] head, KEYS[3] turn, KEYS[4..] run indexes; ARGV: expected
+// seq, expected hash, genesis hash, writer id, claim the turn (1/0), entry count, then per entry:
+// seq, hash, at, document, run index key number (0 = none). Appends every entry only if the head is
+// still what the caller built on and no other writer holds the turn: {1, time s, time us}; otherwise
+// {0, seq, hash, at, time s, time us} so the caller rebuilds the batch at once; {-1, why} when stream
+// and head disagree (tampering): writing on would fork the chain. The turn keeps a busy writer,
+// whose next batch always arrives first, from starving another: a writer that already lost a race
+// claims it, and until it has appended (or the turn expires) everybody else waits.
 const APPEND = `
+local turn = redis.call('GET', KEYS[3])
 local h = redis.call('HMGET', KEYS[2], 'seq', 'hash', 'at')
 local seq = h[1] or '0'
 local hash = h[2] or ARGV[3]
-if seq ~= ARGV[1] or hash ~= ARGV[2] then
+if (turn and turn ~= ARGV[4]) or seq ~= ARGV[1] or hash ~= ARGV[2] then
+  if ARGV[5] == '1' and not turn then redis.call('SET', KEYS[3], ARGV[4], 'PX', 1000) end
   local t = redis.call('TIME')
   return {0, seq, hash, h[3] or '', t[1], t[2]}
 end
 if seq == '0' and redis.call('XLEN', KEYS[1]) > 0 then return {-1, 'head record missing but entries exist'} end
-local added = redis.pcall('XADD', KEYS[1], ARGV[4] .. '-0', 'e', ARGV[7])
-if type(added) == 'table' and added.err then return {-1, added.err} end
-redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'hash', ARGV[5], 'at', ARGV[6])
-if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[4]) end
-return {1}`;
+local n = tonumber(ARGV[6])
+for i = 0, n - 1 do
+  local a = 7 + i * 5
+  local added = redis.pcall('XADD', KEYS[1], ARGV[a] .. '-0', 'e', ARGV[a + 3])
+  -- Only the first XADD can fail (an entry beyond the head); after it the ids only go up.
+  if type(added) == 'table' and added.err then return {-1, added.err} end
+  local k = tonumber(ARGV[a + 4])
+  if k > 0 then redis.call('ZADD', KEYS[k], ARGV[a], ARGV[a]) end
+end
+local last = 7 + (n - 1) * 5
+redis.call('HSET', KEYS[2], 'seq', ARGV[last], 'hash', ARGV[last + 1], 'at', ARGV[last + 2])
+if turn then redis.call('DEL', KEYS[3]) end
+local t = redis.call('TIME')
+return {1, t[1], t[2]}`;
 
 interface Head {
   seq: number;
@@ -106,6 +129,20 @@ interface StoredItem {
 }
 
 type Prepared = Omit<UnhashedAuditEntry, "seq" | "at" | "prevHash">;
+
+/** One caller's append, waiting for (or in) a group commit. */
+interface Pending {
+  prepared: Prepared;
+  resolve: (entry: AuditEntry) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A batch chained on one head: the entries and their stored documents, in seq order. */
+interface Built {
+  items: Array<{ pending: Pending; entry: AuditEntry; doc: string }>;
+  args: string[];
+  keys: string[];
+}
 
 const timeBound = z
   .union([z.date(), z.iso.datetime({ offset: true })])
@@ -126,12 +163,25 @@ const APPEND_CMD = "switchoverAuditAppend";
 export class AuditLog {
   private readonly streamKey: string;
   private readonly headKey: string;
+  private readonly turnKey: string;
+  /** Names this instance in the turn key. */
+  private readonly writerId = randomUUID();
   private readonly file: JsonlFile | undefined;
   private readonly pageSize: number;
   private readonly queryScanLimit: number;
   private readonly maxAppendAttempts: number;
-  /** Appends from one instance run one at a time, so its JSONL lines are in seq order. */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly maxBatchEntries: number;
+  private readonly maxBatchBytes: number;
+  /** Appends waiting for the next group commit, in call order. */
+  private queue: Pending[] = [];
+  /** The commit loop while it runs: one batch in Redis at a time, so seqs follow call order. */
+  private committing: Promise<void> | undefined;
+  /** JSONL writes, one batch after another, so the file's lines are in seq order. */
+  private fileTail: Promise<void> = Promise.resolve();
+  /** The head this instance last wrote or saw: the next batch builds on it without reading first. */
+  private head: Head | undefined;
+  /** Redis clock minus local clock (ms), from the last reply: `at` comes from the Redis clock. */
+  private clockOffsetMs = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -139,24 +189,30 @@ export class AuditLog {
   ) {
     this.streamKey = `${options.prefix}:audit`;
     this.headKey = `${options.prefix}:audit:head`;
+    this.turnKey = `${options.prefix}:audit:turn`;
     this.file = options.jsonlPath === undefined ? undefined : new JsonlFile(options.jsonlPath);
     this.pageSize = options.pageSize ?? 1000;
     this.queryScanLimit = options.queryScanLimit ?? 10_000;
     this.maxAppendAttempts = options.maxAppendAttempts ?? 100;
+    this.maxBatchEntries = options.maxBatchEntries ?? 256;
+    this.maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
     redis.defineCommand(HEAD_CMD, { numberOfKeys: 1, lua: HEAD });
     redis.defineCommand(APPEND_CMD, { lua: APPEND });
   }
 
   /**
    * Redacts, chains and stores one entry; resolves once it is in Redis and (if configured) fsync'd to
-   * the JSONL file. Not idempotent: a caller retrying after an ambiguous failure may record twice,
-   * which the chain tolerates (two valid entries) — losing an entry is the worse outcome.
+   * the JSONL file. Concurrent calls are committed together (see the top of the file); entries get
+   * seqs in call order. If the batch fails, every caller in it is rejected. Not idempotent: a caller
+   * retrying after an ambiguous failure may record twice, which the chain tolerates (two valid
+   * entries) — losing an entry is the worse outcome.
    */
   async append(input: AuditAppendInput): Promise<AuditEntry> {
     const prepared = prepare(input);
-    const result = this.tail.then(() => this.appendNow(prepared));
-    this.tail = result.catch(() => undefined);
-    return result;
+    return new Promise<AuditEntry>((resolve, reject) => {
+      this.queue.push({ prepared, resolve, reject });
+      this.committing ??= this.commitLoop().finally(() => (this.committing = undefined));
+    });
   }
 
   /** Entries oldest first, filtered; use `nextAfterSeq` to page. */
@@ -260,7 +316,8 @@ export class AuditLog {
 
   /** Waits for in-flight appends and closes the JSONL file. The Redis client belongs to the caller. */
   async close(): Promise<void> {
-    await this.tail;
+    while (this.committing) await this.committing;
+    await this.fileTail;
     await this.file?.close();
   }
 
@@ -280,76 +337,143 @@ export class AuditLog {
     return { ok: true, entries: last, headHash: lastHash };
   }
 
-  private async appendNow(prepared: Prepared): Promise<AuditEntry> {
-    let head = await this.store(() => this.readHead());
-    for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
-      const unhashed: UnhashedAuditEntry = {
-        ...prepared,
-        seq: head.seq + 1,
-        // One clock for every writer (Redis), never behind the previous entry: `at` is monotonic.
-        at: new Date(Math.max(head.nowMs, head.atMs)).toISOString(),
-        prevHash: head.hash,
-      };
-      const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
-      const doc = serializeEntry(entry);
-      if (Buffer.byteLength(doc) > MAX_ENTRY_BYTES) {
-        throw new SwitchoverError(
-          ErrorCode.Validation,
-          `audit entry is larger than ${MAX_ENTRY_BYTES} bytes`,
-          {
-            details: { action: entry.action, bytes: Buffer.byteLength(doc) },
-          },
-        );
+  /** Commits batches until nobody is waiting. Never throws: failures reject their batch's callers. */
+  private async commitLoop(): Promise<void> {
+    // Appends made in the same tick as the one that started the loop join its first batch.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatchEntries);
+      let stored: Built["items"];
+      try {
+        stored = await this.commit(batch);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+        continue;
       }
-      const keys = [this.streamKey, this.headKey];
-      if (entry.runId !== undefined) keys.push(this.runIndexKey(entry.runId));
+      // The next batch goes to Redis while this one is written and fsync'd; callers hear back after.
+      const write = this.fileTail.then(() => this.writeFile(stored));
+      this.fileTail = write.then(
+        () => stored.forEach((s) => s.pending.resolve(s.entry)),
+        (err: unknown) => stored.forEach((s) => s.pending.reject(err)),
+      );
+    }
+  }
+
+  /**
+   * Stores one batch with compare-and-append, rebuilding it on the head another writer moved.
+   * Resolves with the stored entries; entries too large to store are rejected on their own.
+   */
+  private async commit(batch: Pending[]): Promise<Built["items"]> {
+    let head = this.head;
+    if (head === undefined) {
+      head = await this.store(() => this.readHead());
+      this.clockOffsetMs = head.nowMs - Date.now();
+    }
+    for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
+      const built = this.build(batch, head, attempt > 1);
+      if (built.items.length === 0) return [];
       const reply = await this.store(
         () =>
-          this.call(
-            APPEND_CMD,
-            keys.length,
-            ...keys,
-            String(head.seq),
-            head.hash,
-            GENESIS_HASH,
-            String(entry.seq),
-            entry.hash,
-            entry.at,
-            doc,
-          ) as Promise<Array<string | number>>,
-      );
+          this.call(APPEND_CMD, built.keys.length, ...built.keys, ...built.args) as Promise<
+            Array<string | number>
+          >,
+      ).catch((err: unknown) => {
+        // Ambiguous (the script may have run): read the head again before the next batch.
+        this.head = undefined;
+        throw err;
+      });
       if (reply[0] === 1) {
-        await this.writeFile(entry, doc);
-        return entry;
+        const last = built.items.at(-1)!.entry;
+        const nowMs = redisMs(reply[1], reply[2]);
+        this.head = { seq: last.seq, hash: last.hash, atMs: Date.parse(last.at), nowMs };
+        this.clockOffsetMs = nowMs - Date.now();
+        return built.items;
       }
       if (reply[0] === -1) {
+        this.head = undefined;
         throw new SwitchoverError(
           ErrorCode.Internal,
           `audit chain in Redis is inconsistent (${String(reply[1])}); not appending — run verify`,
-          { retryable: false, details: { key: this.streamKey, seq: entry.seq } },
+          { retryable: false, details: { key: this.streamKey, seq: built.items[0]!.entry.seq } },
         );
       }
       head = toHead(reply.slice(1));
+      this.clockOffsetMs = head.nowMs - Date.now();
       // Someone else appended; rebuild on the new head at once, backing off only under heavy contention.
       if (attempt >= 3) await sleep(Math.random() * Math.min(50, 2 ** attempt));
     }
+    this.head = undefined;
     throw new SwitchoverError(
       ErrorCode.Conflict,
       `audit append lost ${this.maxAppendAttempts} races to other writers; not recorded`,
-      { retryable: true, details: { action: prepared.action } },
+      { retryable: true, details: { entries: batch.length } },
     );
   }
 
-  private async writeFile(entry: AuditEntry, doc: string): Promise<void> {
-    if (this.file === undefined) return;
+  /**
+   * Chains the batch on `head`. An entry over MAX_ENTRY_BYTES is rejected and left out (its caller
+   * alone fails); entries past maxBatchBytes go back to the front of the queue for the next batch.
+   */
+  private build(batch: Pending[], head: Head, claimTurn: boolean): Built {
+    const items: Built["items"] = [];
+    const args = [String(head.seq), head.hash, GENESIS_HASH, this.writerId, claimTurn ? "1" : "0", ""];
+    const keys = [this.streamKey, this.headKey, this.turnKey];
+    const runKeys = new Map<string, number>();
+    // One clock for every writer (Redis, as of the last reply), never behind the head: `at` is monotonic.
+    const at = new Date(Math.max(Date.now() + this.clockOffsetMs, head.atMs)).toISOString();
+    let prevHash = head.hash;
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i]!;
+      const unhashed: UnhashedAuditEntry = {
+        ...pending.prepared,
+        seq: head.seq + items.length + 1,
+        at,
+        prevHash,
+      };
+      const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
+      const doc = serializeEntry(entry);
+      const size = Buffer.byteLength(doc);
+      if (size > MAX_ENTRY_BYTES) {
+        pending.reject(
+          new SwitchoverError(ErrorCode.Validation, `audit entry is larger than ${MAX_ENTRY_BYTES} bytes`, {
+            details: { action: entry.action, bytes: size },
+          }),
+        );
+        batch.splice(i--, 1);
+        continue;
+      }
+      if (items.length > 0 && bytes + size > this.maxBatchBytes) {
+        this.queue.unshift(...batch.splice(i));
+        break;
+      }
+      bytes += size;
+      let keyNumber = 0;
+      if (entry.runId !== undefined) {
+        const key = this.runIndexKey(entry.runId);
+        keyNumber = runKeys.get(key) ?? keys.push(key);
+        runKeys.set(key, keyNumber);
+      }
+      args.push(String(entry.seq), entry.hash, entry.at, doc, String(keyNumber));
+      items.push({ pending, entry, doc });
+      prevHash = entry.hash;
+    }
+    args[5] = String(items.length);
+    return { items, args, keys };
+  }
+
+  private async writeFile(items: Built["items"]): Promise<void> {
+    if (this.file === undefined || items.length === 0) return;
     try {
-      await this.file.append(doc);
+      await this.file.appendLines(items.map((i) => i.doc));
     } catch (err) {
-      // Not retryable: the entry is already in the chain, and appending again would record it twice.
+      // Not retryable: the entries are already in the chain, and appending again would record them twice.
+      const first = items[0]!.entry.seq;
+      const last = items.at(-1)!.entry.seq;
       throw new SwitchoverError(
         ErrorCode.Internal,
-        `audit entry ${entry.seq} is in Redis but could not be written to ${this.file.path}: ${(err as Error).message}`,
-        { retryable: false, details: { seq: entry.seq, path: this.file.path }, cause: err },
+        `audit entries ${first}..${last} are in Redis but could not be written to ${this.file.path}: ${(err as Error).message}`,
+        { retryable: false, details: { seq: first, lastSeq: last, path: this.file.path }, cause: err },
       );
     }
   }
@@ -456,8 +580,13 @@ function toHead(reply: Array<string | number>): Head {
     seq: Number(seq),
     hash: hash ?? GENESIS_HASH,
     atMs: at ? Date.parse(at) : -Infinity,
-    nowMs: Number(sec) * 1000 + Math.floor(Number(usec) / 1000),
+    nowMs: redisMs(sec, usec),
   };
+}
+
+/** A Redis TIME reply (seconds, microseconds) in ms. */
+function redisMs(sec: unknown, usec: unknown): number {
+  return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
 }
 
 function toItem([id, fields]: [string, string[]]): StoredItem {

@@ -1,5 +1,5 @@
-// Durable line appender for the audit JSONL copy: one write per line, then fsync, so an acknowledged
-// audit entry survives a power cut. Opened lazily; a newly created file also has its directory synced.
+// Durable line appender for the audit JSONL copy: one write per batch of lines, then fsync, so an
+// acknowledged audit entry survives a power cut. Opened lazily; a newly created file also has its directory synced.
 import { mkdir, open } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -12,8 +12,14 @@ export class JsonlFile {
 
   /** Appends `line` plus a newline and fsyncs before resolving. Callers serialise their calls. */
   async append(line: string): Promise<void> {
+    await this.appendLines([line]);
+  }
+
+  /** Appends each line plus a newline in one write, then fsyncs once. Callers serialise their calls. */
+  async appendLines(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
     const handle = await this.open();
-    const buf = Buffer.from(`${line}\n`, "utf8");
+    const buf = Buffer.from(`${lines.join("\n")}\n`, "utf8");
     let written = 0;
     while (written < buf.length) {
       const { bytesWritten } = await handle.write(buf, written, buf.length - written);

@@ -164,6 +164,8 @@ async function main(): Promise<void> {
     `  redis PING round trip (median): ${fmt(ping)} ms; load average: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`,
   );
   console.log(`  goal < 2 ms per step: ${median < 2 ? "met" : "NOT met"}`);
+  // For bench/run.ts: every run's figures, one JSON line.
+  console.log(`BENCH_RESULT ${JSON.stringify({ perStep, cpuPerStep, memPerStep, ping: [ping] })}`);
   if (median >= 2) process.exitCode = 1;
 }
 

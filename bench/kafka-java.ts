@@ -7,7 +7,9 @@ import { promisify } from "node:util";
 
 export const repoRoot = resolve(import.meta.dirname, "..");
 export const outDir = join(repoRoot, "bench", "out");
-const libDir = join(repoRoot, ".sandbox", "cache", "kafka-4.3.0", "lib");
+/** The sandbox in use (SWITCHOVER_SANDBOX_DIR, as the sandbox CLI reads it), default <repo>/.sandbox. */
+export const sandboxDir = process.env.SWITCHOVER_SANDBOX_DIR ?? join(repoRoot, ".sandbox");
+const libDir = join(sandboxDir, "cache", "kafka-4.3.0", "lib");
 
 export function kafkaClasspath(): string {
   const jars = readdirSync(libDir).filter((f) => f.endsWith(".jar"));
@@ -51,3 +53,6 @@ export function flag(name: string, fallback: number): number {
 
 export const fmt = (ms: number): string =>
   ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
+
+export const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

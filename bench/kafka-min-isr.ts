@@ -11,14 +11,14 @@ import { MemoryLogger } from "../src/engine/ports/logger.js";
 import type { StepContext } from "../src/engine/step-contract.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { setTopicConfigStep } from "../src/steps/kafka/set-topic-config.js";
-import { flag, fmt, java, repoRoot } from "./kafka-java.js";
+import { flag, fmt, java, sandboxDir } from "./kafka-java.js";
 
 const TOPICS = flag("topics", 1_000);
 const CLI_TOPICS = Math.min(flag("cli-topics", TOPICS), TOPICS);
 const CLUSTER = "dc1";
 
 async function main(): Promise<void> {
-  const config = loadConfig(`${repoRoot}/.sandbox/switchover.yaml`);
+  const config = loadConfig(`${sandboxDir}/switchover.yaml`);
   const run = randomBytes(3).toString("hex");
   const prefix = `bench-minisr-${run}-`;
   const topics = Array.from({ length: TOPICS }, (_, i) => `${prefix}${String(i).padStart(4, "0")}`);

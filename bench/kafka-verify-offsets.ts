@@ -12,10 +12,12 @@ import { MemoryLogger } from "../src/engine/ports/logger.js";
 import type { StepContext } from "../src/engine/step-contract.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { verifyTranslatedOffsetsStep } from "../src/steps/kafka/verify-translated-offsets.js";
-import { compileJava, flag, fmt, java, outDir, repoRoot } from "./kafka-java.js";
+import { compileJava, flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";
 
 const GROUPS = flag("groups", 100);
 const PARTITIONS = flag("partitions", 500);
+/** Timed repetitions of each side (setup once); figures are the median with min and max. */
+const REPEAT = flag("repeat", 3);
 
 const JAVA = `
 import java.time.Duration;
@@ -30,13 +32,16 @@ public class TranslateOffsetsBench {
     props.put("bootstrap.servers", a[0]);
     String alias = a[1];
     List<String> groups = Arrays.asList(a[2].split(","));
-    long t0 = System.nanoTime();
-    long partitions = 0;
-    for (String g : groups) {
-      Map<TopicPartition, OffsetAndMetadata> m = RemoteClusterUtils.translateOffsets(props, alias, g, Duration.ofMinutes(5));
-      partitions += m.size();
+    int rounds = Integer.parseInt(a[3]);
+    for (int r = 0; r < rounds; r++) {
+      long t0 = System.nanoTime();
+      long partitions = 0;
+      for (String g : groups) {
+        Map<TopicPartition, OffsetAndMetadata> m = RemoteClusterUtils.translateOffsets(props, alias, g, Duration.ofMinutes(5));
+        partitions += m.size();
+      }
+      System.out.println(((System.nanoTime() - t0) / 1_000_000) + " " + partitions);
     }
-    System.out.println(((System.nanoTime() - t0) / 1_000_000) + " " + partitions);
   }
 }
 `;
@@ -58,7 +63,7 @@ function checkpointRecord(group: string, topic: string, partition: number, up: b
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(`${repoRoot}/.sandbox/switchover.yaml`);
+  const config = loadConfig(`${sandboxDir}/switchover.yaml`);
   const run = randomBytes(3).toString("hex");
   const alias = `bench${run}`;
   const topic = `bench-verify-${run}`;
@@ -126,9 +131,14 @@ async function main(): Promise<void> {
       .input(targetsFromConfig(config))
       .parse({ flow: `bench-${run}`, groups, maxCheckpointAge: "1h" });
     await kafka.cluster("dc1").listTopics(); // connections up before timing, as in a running worker
-    const t0 = performance.now();
-    const plan = await verifyTranslatedOffsetsStep.plan(ctx, input);
-    const ours = performance.now() - t0;
+    const oursRuns: number[] = [];
+    let plan = await verifyTranslatedOffsetsStep.plan(ctx, input);
+    for (let r = 0; r < REPEAT; r++) {
+      const t0 = performance.now();
+      plan = await verifyTranslatedOffsetsStep.plan(ctx, input);
+      oursRuns.push(performance.now() - t0);
+    }
+    const ours = median(oursRuns);
     const translated = plan.outputs.translated as Record<string, Record<string, Record<string, number>>>;
     const ourPartitions = Object.values(translated).reduce(
       (s, t) => s + Object.keys(t[topic] ?? {}).length,
@@ -136,20 +146,28 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `switchover kafka.verifyTranslatedOffsets: ${fmt(ours)} (${ourPartitions} partitions translated, checkpoints read once)`,
+      `switchover kafka.verifyTranslatedOffsets: ${fmt(ours)} median of ${REPEAT} (${ourPartitions} partitions translated, checkpoints read once)`,
     );
     if (process.argv.includes("--skip-java")) return;
     await compileJava("TranslateOffsetsBench", JAVA);
     const out = await java(
       "TranslateOffsetsBench",
-      [config.clusters.dc2!.bootstrapServers[0]!, alias, groups.join(",")],
+      [config.clusters.dc2!.bootstrapServers[0]!, alias, groups.join(","), String(REPEAT)],
       [outDir],
     );
-    const [javaMs, javaPartitions] = out.trim().split(/\s+/).map(Number) as [number, number];
+    const rows = out
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+    const javaRuns = rows.map(([ms]) => ms);
+    const javaMs = median(javaRuns);
+    const javaPartitions = rows[0]![1];
     console.log(
-      `RemoteClusterUtils.translateOffsets × ${GROUPS}: ${fmt(javaMs)} (${javaPartitions} partitions; JVM start excluded)`,
+      `RemoteClusterUtils.translateOffsets × ${GROUPS}: ${fmt(javaMs)} median of ${REPEAT} (${javaPartitions} partitions; JVM start excluded)`,
     );
     console.log(`ratio: ${(javaMs / ours).toFixed(1)}× (goal ≥ 10×)`);
+    // For bench/run.ts: every repetition, one JSON line.
+    console.log(`BENCH_RESULT ${JSON.stringify({ ours: oursRuns, java: javaRuns })}`);
     if (ourPartitions !== javaPartitions)
       console.log(`WARNING: partition counts differ (${ourPartitions} vs ${javaPartitions})`);
   } finally {

@@ -1,12 +1,11 @@
 // The express app: request ids and timing, unauthenticated operational endpoints, bearer-token
-// auth over /v1, the routes, a problem+json 404, and the one central error handler.
+// auth over /v1, the routes, a problem+json 405 (wrong method) or 404, and the one central error handler.
 import { randomUUID } from "node:crypto";
 import express from "express";
 import type { Express, RequestHandler } from "express";
 import { authenticate } from "./auth.js";
 import type { ApiDeps } from "./deps.js";
-import { errorHandler } from "./error-handler.js";
-import { ApiProblem } from "./problem.js";
+import { errorHandler, unmatchedRoute } from "./error-handler.js";
 import { auditRoutes } from "./routes/audit-routes.js";
 import { opsRoutes } from "./routes/ops-routes.js";
 import { runEventsRoute } from "./routes/run-events-route.js";
@@ -75,9 +74,7 @@ export function createApp(deps: ApiDeps): Express {
   // The web page (/, its assets); after /v1 so it never shadows an API route.
   app.use(webRoutes());
 
-  app.use((req, _res, next) => {
-    next(ApiProblem.notFound(`no route for ${req.method} ${req.path.slice(0, 200)}`));
-  });
+  app.use(unmatchedRoute(app.router));
   app.use(errorHandler(deps.logger));
   return app;
 }
@@ -89,13 +86,7 @@ export function createOpsApp(deps: Pick<ApiDeps, "logger" | "metrics" | "readine
   app.set("etag", false);
   app.use(requestContext(deps));
   app.use(opsRoutes(deps));
-  app.use((req, _res, next) => {
-    next(
-      ApiProblem.notFound(
-        `no route for ${req.method} ${req.path.slice(0, 200)} (this process runs the worker only)`,
-      ),
-    );
-  });
+  app.use(unmatchedRoute(app.router, " (this process runs the worker only)"));
   app.use(errorHandler(deps.logger));
   return app;
 }

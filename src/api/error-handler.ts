@@ -1,6 +1,6 @@
 // The one place errors become HTTP answers: API problems, the engine's SwitchoverError (by code),
 // body-parser failures, and anything else as a logged 500 that reveals nothing internal.
-import type { ErrorRequestHandler, Response } from "express";
+import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { SwitchoverError } from "../engine/errors.js";
 import type { Logger } from "../engine/ports/logger.js";
 import { ApiProblem, problemTypeUri, ProblemType } from "./problem.js";
@@ -33,6 +33,7 @@ const TITLES: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not found",
+  405: "Method not allowed",
   409: "Conflict",
   413: "Payload too large",
   415: "Unsupported media type",
@@ -157,5 +158,56 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       );
     }
     sendProblem(res, err);
+  };
+}
+
+/** What the fallback needs of an express/router layer (untyped internals, read only). */
+interface RouteLayer {
+  route?: { methods: Record<string, boolean | undefined> };
+  handle?: { stack?: RouteLayer[] };
+  match(path: string): { path: string } | false;
+}
+
+/** Methods the routes under `stack` serve at `path` (GET implies HEAD); empty when no route matches. */
+function allowedMethods(stack: readonly RouteLayer[], path: string, out = new Set<string>()): Set<string> {
+  for (const layer of stack) {
+    const m = layer.match(path);
+    if (!m) continue;
+    if (layer.route) {
+      for (const [method, on] of Object.entries(layer.route.methods)) {
+        if (!on || method === "_all") continue;
+        out.add(method.toUpperCase());
+        if (method === "get") out.add("HEAD");
+      }
+    } else if (layer.handle?.stack) {
+      allowedMethods(layer.handle.stack, path.slice(m.path.length) || "/", out);
+    }
+  }
+  return out;
+}
+
+/**
+ * The last handler: a path some route serves with other methods gets 405 with an Allow header
+ * (RFC 9110 §15.5.6); any other path 404. `router` is the app's (express 5: `app.router`).
+ */
+export function unmatchedRoute(router: unknown, detail = ""): RequestHandler {
+  const stack = (router as { stack?: RouteLayer[] }).stack ?? [];
+  return (req, _res, next) => {
+    const path = req.path.slice(0, 200);
+    const allowed = allowedMethods(stack, req.path);
+    if (allowed.size > 0 && !allowed.has(req.method)) {
+      const allow = [...allowed].sort().join(", ");
+      next(
+        new ApiProblem(
+          405,
+          ProblemType.MethodNotAllowed,
+          "Method not allowed",
+          `${req.method} is not allowed on ${path}; allowed: ${allow}`,
+          { headers: { Allow: allow } },
+        ),
+      );
+      return;
+    }
+    next(ApiProblem.notFound(`no route for ${req.method} ${path}${detail}`));
   };
 }

@@ -21,6 +21,17 @@ export interface RunEventLogOptions {
 
 type StreamEntry = [id: string, fields: string[]];
 
+// KEYS[1] the run's stream; ARGV: max length (approximate), retention seconds, event document.
+// One command instead of MULTI/XADD/EXPIRE/EXEC: the stream and its expiry change together.
+const APPEND = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return id`;
+
+type EventsRedis = Redis & {
+  soRunEventAppend(key: string, maxLen: number, ttl: number, doc: string): Promise<string>;
+};
+
 function decode(entries: StreamEntry[]): StoredRunEvent[] {
   const out: StoredRunEvent[] = [];
   for (const [id, fields] of entries) {
@@ -36,10 +47,15 @@ function decode(entries: StreamEntry[]): StoredRunEvent[] {
 }
 
 export class RunEventLog implements AuditSink {
+  private readonly redis: EventsRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly opts: RunEventLogOptions,
-  ) {}
+  ) {
+    redis.defineCommand("soRunEventAppend", { numberOfKeys: 1, lua: APPEND });
+    this.redis = redis as EventsRedis;
+  }
 
   key(runId: string): string {
     return `${this.opts.prefix}:events:${runId}`;
@@ -49,11 +65,12 @@ export class RunEventLog implements AuditSink {
   async append(event: AuditEvent): Promise<void> {
     const key = this.key(event.runId);
     try {
-      await this.redis
-        .multi()
-        .xadd(key, "MAXLEN", "~", String(this.opts.maxLen ?? 10_000), "*", "e", JSON.stringify(event))
-        .expire(key, this.opts.retentionSeconds ?? 30 * 86_400)
-        .exec();
+      await this.redis.soRunEventAppend(
+        key,
+        this.opts.maxLen ?? 10_000,
+        this.opts.retentionSeconds ?? 30 * 86_400,
+        JSON.stringify(event),
+      );
     } catch (err) {
       this.opts.logger?.warn({ runId: event.runId, err: String(err) }, "run event not recorded");
     }

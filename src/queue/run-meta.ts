@@ -13,6 +13,15 @@ export interface RunMeta {
 
 const DEFAULT_META: RunMeta = { trigger: "api", targets: [] };
 
+function isDefaultMeta(meta: RunMeta): boolean {
+  return (
+    meta.trigger === DEFAULT_META.trigger &&
+    meta.targets.length === 0 &&
+    meta.scheduleId === undefined &&
+    Object.keys(meta).length === 2
+  );
+}
+
 export class RunMetaStore {
   constructor(
     private readonly redis: Redis,
@@ -23,7 +32,9 @@ export class RunMetaStore {
     return `${this.prefix}:run-meta:${runId}`;
   }
 
+  /** Meta equal to the default (an API dry-run) is not stored: reading a missing meta gives it back. */
   async put(runId: string, meta: RunMeta): Promise<void> {
+    if (isDefaultMeta(meta)) return;
     await this.redis.set(this.key(runId), JSON.stringify(meta));
   }
 

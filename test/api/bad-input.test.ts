@@ -233,6 +233,26 @@ describe("bad paths, ids, headers and queries", () => {
     expectProblem(await call(h.service.app, "GET", "/nothing-here"), 404);
   });
 
+  it("when the method is wrong on a known path, then 405 problem with an Allow header", async () => {
+    const cases: Array<[string, string, string]> = [
+      ["DELETE", "/v1/runbooks/touch-dc1/runs", "POST"],
+      ["PUT", `/v1/runs/${runId}`, "GET, HEAD"],
+      ["GET", `/v1/runs/${runId}/approve`, "POST"],
+      ["PATCH", "/v1/schedules", "GET, HEAD, POST"],
+      ["POST", "/v1/audit/verify", "GET, HEAD"],
+      ["DELETE", "/healthz", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await call(h.service.app, method, path, { token: h.tokens.admin });
+      expectProblem(res, 405, "method-not-allowed");
+      expect(res.headers.allow).toBe(allow);
+      expect(res.body.detail).toContain(allow);
+    }
+    // Unknown paths stay 404, and a wrong method still needs a valid token under /v1.
+    expectProblem(await call(h.service.app, "DELETE", "/v1/nothing-here", { token: h.tokens.admin }), 404);
+    expect((await call(h.service.app, "DELETE", `/v1/runs/${runId}`)).status).toBe(401);
+  });
+
   it("when names and ids carry path tricks, then 4xx and nothing outside the runbooks directory is read", async () => {
     const tricks = [
       "..%2F..%2F..%2Fetc%2Fpasswd",

@@ -94,8 +94,16 @@ export function checkContract(method: string, path: string, res: Response): stri
     .split(";")[0]!
     .trim();
   if (!route) {
-    // Unknown routes still answer with a problem.
-    if (res.status !== 404 && res.status !== 401)
+    // Unknown routes still answer with a problem; a documented path with another method gets 405
+    // with an Allow header naming exactly the documented methods (GET implies HEAD).
+    const documented = new Set(routes.filter((r) => r.regex.test(pathname)).map((r) => r.method));
+    if (documented.has("GET")) documented.add("HEAD");
+    if (res.status === 405) {
+      const allow = String(res.headers.allow ?? "");
+      const expected = [...documented].sort().join(", ");
+      if (documented.size === 0 || allow !== expected)
+        throw new Error(`${method} ${path}: 405 with Allow "${allow}", expected "${expected}"`);
+    } else if (res.status !== 404 && res.status !== 401)
       throw new Error(`${method} ${path}: undocumented route answered ${res.status}`);
     if (mediaType !== "application/problem+json")
       throw new Error(`${method} ${path}: expected problem+json, got ${mediaType}`);

@@ -10,7 +10,7 @@ import type { Config, Role } from "../src/config/schema.js";
 import { clusterBootstrap } from "./components/kafka.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
-import { connectWorker, dns, HOST, mm2Flows, port, redis } from "./topology.js";
+import { connectWorker, dns, HOST, kafkaNodes, mm2Flows, port, redis } from "./topology.js";
 
 /**
  * Control ports of the demo apps (sandbox/apps) that the environment's consumer fleets call: the
@@ -89,6 +89,12 @@ export function sandboxEnvironment(paths: SandboxPaths, tokens: Partial<Record<R
         description: "stretched cluster: brokers in dc1 and dc2, tie-breaker controller in dc3",
         bootstrapServers: clusterBootstrap("stretch"),
         racks: { dc1: ["dc1"], dc2: ["dc2"] },
+        // The controller-only tie-breaker has no broker.rack: its DC for the posture's quorum check.
+        controllerDatacenters: Object.fromEntries(
+          kafkaNodes
+            .filter((n) => n.cluster === "stretch" && !n.roles.includes("broker"))
+            .map((n) => [String(n.nodeId), n.datacenter]),
+        ),
       },
     },
     connect: {

@@ -46,6 +46,8 @@ import { ScheduleService } from "./queue/schedules.js";
 import { TargetLocks } from "./queue/target-lock.js";
 import { createFetchHttpClient } from "./steps/builtin/http-client.js";
 import { createStepRegistry } from "./steps/registry.js";
+import { EvaluationService } from "./evaluation/evaluation-service.js";
+import { PostureService } from "./posture/posture-service.js";
 import { createConsumerFleets, createGroupObserver } from "./adapters/consumers/consumer-fleets.js";
 import { createDnsZones } from "./adapters/dns/providers/dns-zones.js";
 import { createKafkaAdapter } from "./adapters/kafka/kafka-adapter.js";
@@ -107,6 +109,14 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
   });
   const events = new RunEventLog(redis, { prefix, logger });
+  const adapters: Partial<AdapterMap> = {
+    http: createFetchHttpClient({ userAgent: "switchover" }),
+    kafka,
+    dns: createDnsZones(config.dns),
+    consumers: createConsumerFleets(config.consumers),
+    consumerGroups,
+    ...opts.adapters,
+  };
   const engine = new RunEngine({
     store,
     clock,
@@ -122,14 +132,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     logger,
     catalog: steps,
     targets,
-    adapters: {
-      http: createFetchHttpClient({ userAgent: "switchover" }),
-      kafka,
-      dns: createDnsZones(config.dns),
-      consumers: createConsumerFleets(config.consumers),
-      consumerGroups,
-      ...opts.adapters,
-    },
+    adapters,
     // Off unless SWITCHOVER_FAULT_KILL_AT / SWITCHOVER_FAULT_TRACE is set (the reliability suite).
     ...(opts.mode !== "api" ? { faults: faultHookFromEnv() } : {}),
   });
@@ -176,6 +179,35 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       ...Object.entries(config.clusters).map(([name, c]) => kafkaClusterCheck(name, c)),
     ],
   );
+  const evalConfig = svc.evaluation;
+  const evaluations =
+    opts.mode === "worker"
+      ? undefined
+      : new EvaluationService({
+          steps,
+          targets,
+          adapters,
+          logger: logger.child({ component: "evaluation" }),
+          clock,
+          stepTimeoutMs: evalConfig.stepTimeoutMs,
+          runbooks,
+          http: adapters.http!,
+          allow: config.http.allow,
+          registry: metrics.registry,
+          settings: {
+            intervalSeconds: evalConfig.intervalSeconds,
+            initialDelaySeconds: evalConfig.initialDelaySeconds,
+            webhook: evalConfig.webhook && {
+              url: evalConfig.webhook.url,
+              headers: Object.fromEntries(
+                Object.entries(evalConfig.webhook.headers).map(([k, v]) => [
+                  k,
+                  typeof v === "string" ? v : resolveSecret(v).reveal(),
+                ]),
+              ),
+            },
+          },
+        }).start();
   const deps: ApiDeps = {
     service: svc,
     runs,
@@ -190,6 +222,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     readiness,
     metrics,
     logger,
+    posture: new PostureService(kafka),
+    ...(evaluations ? { evaluations } : {}),
   };
 
   const onSchedule = async (data: ScheduleJobData): Promise<void> => {
@@ -248,6 +282,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     close(graceMs = svc.queue.shutdownGraceMs) {
       closed ??= (async () => {
         reconciler?.stop();
+        await evaluations?.stop();
         await worker?.shutdown(graceMs);
         await queue.close();
         await audit.close();

@@ -80,6 +80,10 @@ function serverProperties(paths: SandboxPaths, node: KafkaNode): string {
     "broker.heartbeat.interval.ms=1000",
     "broker.session.timeout.ms=6000",
     "replica.lag.time.max.ms=5000",
+    // ACLs can be created and described (the DR posture compares them between the pair), while
+    // every sandbox client — PLAINTEXT, hence User:ANONYMOUS — stays a super user: nothing is denied.
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users=User:ANONYMOUS",
   ];
   if (node.brokerPort) {
     lines.push(

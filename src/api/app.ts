@@ -7,7 +7,9 @@ import { authenticate } from "./auth.js";
 import type { ApiDeps } from "./deps.js";
 import { errorHandler, unmatchedRoute } from "./error-handler.js";
 import { auditRoutes } from "./routes/audit-routes.js";
+import { evaluationRoutes } from "./routes/evaluation-routes.js";
 import { opsRoutes } from "./routes/ops-routes.js";
+import { postureRoutes } from "./routes/posture-routes.js";
 import { runEventsRoute } from "./routes/run-events-route.js";
 import { runRoutes } from "./routes/run-routes.js";
 import { runbookRoutes } from "./routes/runbook-routes.js";
@@ -70,6 +72,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(scheduleRoutes(deps));
   v1.use(auditRoutes(deps));
   v1.use(whoamiRoute());
+  v1.use(evaluationRoutes(deps));
+  v1.use(postureRoutes(deps));
   app.use("/v1", v1);
   // The web page (/, its assets); after /v1 so it never shadows an API route.
   app.use(webRoutes());

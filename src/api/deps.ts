@@ -7,6 +7,8 @@ import type { StepCatalog } from "../engine/step-catalog.js";
 import type { TargetCatalog } from "../engine/target-catalog.js";
 import type { RunEventLog } from "../queue/run-events.js";
 import type { ScheduleService } from "../queue/schedules.js";
+import type { EvaluationService } from "../evaluation/evaluation-service.js";
+import type { PostureService } from "../posture/posture-service.js";
 import type { ServiceMetrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
@@ -35,4 +37,8 @@ export interface ApiDeps {
   readiness: Readiness;
   metrics: ServiceMetrics;
   logger: Logger;
+  /** DR posture reports (GET /v1/posture). */
+  posture?: PostureService;
+  /** Runbook pre-flight evaluation (POST /v1/runbooks/{name}/evaluate, GET /v1/evaluations). */
+  evaluations?: EvaluationService;
 }

@@ -33,6 +33,11 @@ export const clusterSchema = z.strictObject({
   datacenter: z.string().optional(),
   /** Stretched clusters: which broker racks belong to which datacenter (rack = DC by default). */
   racks: z.record(z.string(), z.array(z.string()).min(1)).optional(),
+  /**
+   * Datacenter of KRaft voters that are not brokers (controller-only nodes have no broker.rack in
+   * metadata): node id → DC. Read by the DR posture report's quorum check.
+   */
+  controllerDatacenters: z.record(z.string().regex(/^\d+$/, "a node id"), z.string().min(1)).optional(),
   sasl: saslSchema.optional(),
   tls: tlsSchema.optional(),
   clientId: z.string().default("switchover"),
@@ -158,6 +163,24 @@ export const serviceSchema = z.strictObject({
       maxListLimit: z.number().int().positive().max(1_000).default(500),
     })
     .prefault({}),
+  /** Pre-flight evaluation of every runbook with its default params, on an interval. */
+  evaluation: z
+    .strictObject({
+      /** Seconds between passes; 0 turns the periodic evaluation off (on request it always works). */
+      intervalSeconds: z.number().int().min(0).max(86_400).default(1_800),
+      /** Seconds after start before the first pass. */
+      initialDelaySeconds: z.number().int().min(0).max(86_400).default(60),
+      /** Per step: a check without an answer in this time is blocked. */
+      stepTimeoutMs: z.number().int().positive().max(300_000).default(20_000),
+      /** POSTed (JSON) when a runbook turns blocked; the URL must lie under an http.allow prefix. */
+      webhook: z
+        .strictObject({
+          url: httpUrl,
+          headers: z.record(z.string(), z.union([z.string(), secretRefSchema])).default({}),
+        })
+        .optional(),
+    })
+    .prefault({}),
   queue: z
     .strictObject({
       /** Runs driven at once by one worker process. */
@@ -178,29 +201,42 @@ export const serviceSchema = z.strictObject({
 });
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 
-export const configSchema = z.strictObject({
-  apiVersion: z.literal("switchover/v1"),
-  kind: z.literal("Environment"),
-  clusters: z.record(name, clusterSchema).default({}),
-  connect: z.record(name, connectSchema).default({}),
-  replication: z.record(name, replicationSchema).default({}),
-  dns: z.record(name, dnsZoneSchema).default({}),
-  consumers: z.record(name, consumerFleetSchema).default({}),
-  redis: z
-    .strictObject({
-      url: z.string().regex(/^rediss?:\/\//, "redis:// or rediss:// URL"),
-      password: secretRefSchema.optional(),
-      prefix: z.string().default("switchover"),
-    })
-    .default({ url: "redis://127.0.0.1:6379", prefix: "switchover" }),
-  http: z
-    .strictObject({
-      /** URL prefixes that `http.request` and `notify` steps may call. */
-      allow: z.array(httpUrl).default([]),
-    })
-    .default({ allow: [] }),
-  service: serviceSchema.prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    apiVersion: z.literal("switchover/v1"),
+    kind: z.literal("Environment"),
+    clusters: z.record(name, clusterSchema).default({}),
+    connect: z.record(name, connectSchema).default({}),
+    replication: z.record(name, replicationSchema).default({}),
+    dns: z.record(name, dnsZoneSchema).default({}),
+    consumers: z.record(name, consumerFleetSchema).default({}),
+    redis: z
+      .strictObject({
+        url: z.string().regex(/^rediss?:\/\//, "redis:// or rediss:// URL"),
+        password: secretRefSchema.optional(),
+        prefix: z.string().default("switchover"),
+      })
+      .default({ url: "redis://127.0.0.1:6379", prefix: "switchover" }),
+    http: z
+      .strictObject({
+        /** URL prefixes that `http.request` and `notify` steps may call. */
+        allow: z.array(httpUrl).default([]),
+      })
+      .default({ allow: [] }),
+    service: serviceSchema.prefault({}),
+  })
+  .check((ctx) => {
+    // The evaluation webhook follows the same outbound rule as http.request and notify.
+    const hook = ctx.value.service.evaluation.webhook;
+    if (hook && !ctx.value.http.allow.some((prefix) => hook.url.startsWith(prefix))) {
+      ctx.issues.push({
+        code: "custom",
+        input: hook.url,
+        path: ["service", "evaluation", "webhook", "url"],
+        message: "not under any http.allow prefix",
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;

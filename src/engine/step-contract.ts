@@ -45,6 +45,25 @@ export interface StepContext<A extends AdapterName = AdapterName> {
   adapters: Pick<AdapterMap, A>;
 }
 
+/** Pre-flight verdict: ready (would run), degraded (would run, with a caveat), blocked (cannot run). */
+export type EvaluationOutcome = "ready" | "degraded" | "blocked";
+
+/** One read-only pre-flight check a step made, e.g. "cluster dc2 reachable". */
+export interface EvaluationCheck {
+  check: string;
+  outcome: EvaluationOutcome;
+  reason: string;
+}
+
+/**
+ * What an evaluation gives a step: no run, no attempt, no scope of earlier steps — only the
+ * adapters, to read the world with. An evaluation must never change anything.
+ */
+export type EvaluateContext<A extends AdapterName = AdapterName> = Pick<
+  StepContext<A>,
+  "logger" | "signal" | "clock" | "targets" | "adapters"
+>;
+
 /** What a revert run needs to restore a step: recorded when the step ran. */
 export interface StepRecordForRevert<I> {
   input: I;
@@ -78,6 +97,12 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
    * Steps without it are not revertible if they planned changes.
    */
   revert?(record: StepRecordForRevert<I>): { uses?: string; with: JsonObject } | undefined;
+  /**
+   * Pre-flight: read-only checks that the step could run now (targets reachable, credentials
+   * valid, named resources present). Never plans or changes anything; failures are reported as
+   * checks, not thrown (a throw counts as one blocked check).
+   */
+  evaluate?(ctx: EvaluateContext<A>, input: I): Promise<EvaluationCheck[]>;
 }
 
 /**
@@ -85,8 +110,12 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
  * context with any adapters, so tests and tools can drive a defined step with just the adapters it
  * asked for.
  */
-export interface AnyStep extends Omit<StepDefinition<unknown, AdapterName>, "plan" | "apply" | "verify"> {
+export interface AnyStep extends Omit<
+  StepDefinition<unknown, AdapterName>,
+  "plan" | "apply" | "verify" | "evaluate"
+> {
   plan(ctx: StepContext<never>, input: unknown): Promise<StepPlan>;
+  evaluate?(ctx: EvaluateContext<never>, input: unknown): Promise<EvaluationCheck[]>;
   apply(ctx: StepContext<never>, plan: StepPlan, input: unknown): Promise<JsonValue>;
   verify(ctx: StepContext<never>, input: unknown, plan: StepPlan): Promise<JsonObject | void>;
 }

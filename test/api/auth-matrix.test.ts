@@ -115,6 +115,15 @@ const endpoints: Endpoint[] = [
   { method: "GET", template: "/v1/audit", path: () => "/v1/audit", allowed: ALL },
   { method: "GET", template: "/v1/audit/verify", path: () => "/v1/audit/verify", allowed: ALL },
   { method: "GET", template: "/v1/whoami", path: () => "/v1/whoami", allowed: ALL },
+  {
+    method: "POST",
+    template: "/v1/runbooks/{name}/evaluate",
+    path: () => "/v1/runbooks/touch-dc1/evaluate",
+    allowed: ALL,
+    body: () => ({ params: { key: "auth" } }),
+  },
+  { method: "GET", template: "/v1/evaluations", path: () => "/v1/evaluations", allowed: ALL },
+  { method: "GET", template: "/v1/posture", path: () => "/v1/posture?cluster=dc1", allowed: ALL },
 ];
 
 const send = (e: Endpoint, token?: string) =>

@@ -138,8 +138,10 @@ function updateRecord(u: UpdateOperation, zone: string): RecordFields {
 export function buildUpdateMessage(zone: string, request: UpdateRequest, id: number): Buffer {
   const z = normalizeName(zone, "zone");
   if (z === "") throw new DnsError("INVALID_INPUT", "input", "the zone cannot be the root", { zone });
-  if (request.updates.length === 0)
-    throw new DnsError("INVALID_INPUT", "input", "an UPDATE needs at least one change");
+  // A prerequisite-only UPDATE is legal (RFC 2136 §3.2–3.4): it proves the key may update the
+  // zone and changes nothing — what pre-flight evaluation sends.
+  if (request.updates.length === 0 && (request.prerequisites ?? []).length === 0)
+    throw new DnsError("INVALID_INPUT", "input", "an UPDATE needs at least one change or prerequisite");
   const prereqs = (request.prerequisites ?? []).flatMap((p) => prerequisiteRecords(p, z));
   const updates = request.updates.map((u) => updateRecord(u, z));
   const zoneSection = Buffer.concat([encodeName(z), Buffer.from([0, TYPE.SOA, 0, CLASS.IN])]);

@@ -430,6 +430,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runbooks/{name}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["RunbookName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pre-flight a runbook now, read-only, with params as a run would take them.
+         * @description Role: any. Resolves every step's input from the params (steps whose input depends on an
+         *     earlier step's outputs are `degraded`: only a run can check them) and runs its read-only
+         *     checks: clusters reachable with the configured credentials, topics and groups present, the
+         *     Connect worker answering and knowing the connectors, the DNS zone accepting a TSIG-signed
+         *     prerequisite-only UPDATE that changes nothing, consumer controllers answering. Nothing is
+         *     planned, locked or changed. Steps are `ready`, `degraded` (would run, with a caveat) or
+         *     `blocked` (cannot run); the runbook takes the worst (a blocked step with
+         *     `onFailure: continue` only degrades it). Answers 200 whatever the outcome.
+         */
+        post: operations["evaluateRunbook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest kept evaluation of each runbook (periodic or requested).
+         * @description Role: any. The periodic pass (`service.evaluation.intervalSeconds`, default 1800) evaluates
+         *     every valid runbook with its default params; results of this process are kept in memory
+         *     and exported as `switchover_runbook_evaluation{runbook,outcome}` and
+         *     `switchover_runbook_step_evaluation{runbook,step,outcome}` gauges on /metrics.
+         */
+        get: operations["listEvaluations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/posture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DR posture of a cluster or a replicated pair, with a ten-second summary.
+         * @description Role: any. Read-only. Exactly one of `cluster` (a name under `clusters`) or `pair` (a
+         *     flow name under `replication`).
+         *
+         *     Cluster: the KRaft controller quorum from DescribeQuorum (v1, sent over switchover's own
+         *     Kafka connection: kafkajs has no such request) — voters per datacenter and whether losing
+         *     any one DC leaves a majority; per topic the replicas per DC, consistency-first
+         *     (`min.insync.replicas` > RF − replicas in a DC: a DC loss blocks acks=all writes) or
+         *     availability-first (RF − min.insync.replicas ≥ replicas per DC), partitions whose current
+         *     ISR lies in one DC, partitions under min ISR, `unclean.leader.election.enable` where set.
+         *     A broker's DC is its `broker.rack` (Metadata), mapped through `clusters.<name>.racks`
+         *     when configured (else rack = DC), or the cluster's `datacenter`; controller-only voters,
+         *     absent from broker metadata, take theirs from `clusters.<name>.controllerDatacenters`.
+         *
+         *     Pair: topics not mirrored, partition-count mismatches, topic-config and ACL differences,
+         *     groups without checkpoints and stale checkpoints, heartbeat age (the RPO estimate), the
+         *     source connector's WAN receive buffer.
+         *
+         *     Every finding names its subject, the rule that fired and the fix.
+         *     `Accept: text/plain` gives the human form (summary lines first).
+         */
+        get: operations["getPosture"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -904,6 +994,165 @@ export interface components {
                 manageSchedules: boolean;
             };
         };
+        /** @enum {string} */
+        EvaluationOutcome: "ready" | "degraded" | "blocked";
+        EvaluateRequest: {
+            params?: components["schemas"]["Params"];
+        };
+        EvaluationCheck: {
+            /** @description What was checked, e.g. "cluster dc2 reachable". */
+            check: string;
+            outcome: components["schemas"]["EvaluationOutcome"];
+            reason: string;
+        };
+        StepEvaluation: {
+            id: string;
+            uses: string;
+            outcome: components["schemas"]["EvaluationOutcome"];
+            reason: string;
+            checks: components["schemas"]["EvaluationCheck"][];
+            durationMs: number;
+        };
+        RunbookEvaluation: {
+            runbook: string;
+            params: components["schemas"]["Params"];
+            outcome: components["schemas"]["EvaluationOutcome"];
+            reason: string;
+            /** Format: date-time */
+            evaluatedAt: string;
+            durationMs: number;
+            steps: components["schemas"]["StepEvaluation"][];
+        };
+        EvaluationList: {
+            items: components["schemas"]["RunbookEvaluation"][];
+        };
+        PostureFinding: {
+            /** @enum {string} */
+            severity: "critical" | "warning" | "info";
+            /**
+             * @description Stable rule id: quorum.dc-loss-loses-majority, quorum.voter-datacenter-unknown,
+             *     quorum.voter-not-fetching, quorum.undescribed, broker.rack-missing,
+             *     topic.consistency-first, topic.asymmetric-placement, topic.single-datacenter,
+             *     topic.unclean-leader-election, partition.isr-single-datacenter, partition.under-min-isr,
+             *     mirror.topic-not-mirrored, mirror.partition-count-mismatch, mirror.topic-config-differs,
+             *     mirror.acl-missing-on-target, mirror.acl-only-on-target, mirror.acls-uncompared,
+             *     mirror.group-without-checkpoint, mirror.checkpoint-stale, mirror.no-heartbeats,
+             *     mirror.heartbeat-old, mirror.connector-not-running, mirror.connect-unreachable,
+             *     mirror.socket-buffer-small, pair.unreadable.
+             */
+            rule: string;
+            subject: {
+                /** @enum {string} */
+                kind: "cluster" | "voter" | "topic" | "partition" | "group" | "acl" | "connector" | "flow";
+                name: string;
+            };
+            message: string;
+            /** @description Datacenters whose loss turns this finding into an outage. */
+            onLossOf: string[];
+            fix: string;
+        };
+        Posture: components["schemas"]["ClusterPosture"] | components["schemas"]["PairPosture"];
+        ClusterPosture: {
+            /** @enum {string} */
+            kind: "cluster";
+            cluster: string;
+            /** Format: date-time */
+            generatedAt: string;
+            datacenters: string[];
+            brokers: {
+                nodeId: number;
+                rack: string | null;
+                datacenter: string;
+            }[];
+            quorum: {
+                error: string;
+            } | {
+                /** @enum {string} */
+                source: "DescribeQuorum v1";
+                leaderId: number;
+                voters: {
+                    nodeId: number;
+                    datacenter: string;
+                    /** @enum {string} */
+                    placedBy: "broker.rack" | "controllerDatacenters" | "datacenter" | "unknown";
+                    leader: boolean;
+                    alive: boolean;
+                    lastFetchAgeMs: number | null;
+                }[];
+                votersPerDatacenter: {
+                    [key: string]: number;
+                };
+                majority: number;
+                afterLossOf: {
+                    [key: string]: {
+                        remaining: number;
+                        majority: boolean;
+                    };
+                };
+            };
+            topicCount: number;
+            topics: {
+                topic: string;
+                partitions: number;
+                replicationFactor: number;
+                minInsyncReplicas: number;
+                replicasPerDatacenter: {
+                    [key: string]: number;
+                };
+                /** @enum {string} */
+                mode: "consistency-first" | "availability-first" | "mixed" | "single-datacenter";
+                writesStopOnLossOf: string[];
+                offlineOnLossOf: string[];
+                isrSingleDatacenter: number[];
+                underMinIsr: number[];
+                uncleanLeaderElection: boolean | null;
+            }[];
+            findings: components["schemas"]["PostureFinding"][];
+            summary: {
+                lossOf: {
+                    datacenter: string;
+                    topicsStopWrites: number;
+                    topicsGoOffline: number;
+                    quorumKeepsMajority: boolean | null;
+                }[];
+                lines: string[];
+            };
+        };
+        PairPosture: {
+            /** @enum {string} */
+            kind: "pair";
+            flow: string;
+            source: string;
+            target: string;
+            /** @enum {string} */
+            naming: "identity" | "prefixed";
+            /** Format: date-time */
+            generatedAt: string;
+            topics: {
+                mirrored: number;
+                notMirrored: string[];
+                partitionMismatches: string[];
+                configDifferences: number;
+            };
+            acls: {
+                error: string;
+            } | {
+                onlyOnSource: string[];
+                onlyOnTarget: string[];
+            };
+            groups: {
+                name: string;
+                checkpointAgeMs: number | null;
+                stale: boolean;
+            }[];
+            heartbeatAgeMs: number | null;
+            /** @description Estimate from the newest heartbeat's age on the target. */
+            rpoSeconds: number | null;
+            findings: components["schemas"]["PostureFinding"][];
+            summary: {
+                lines: string[];
+            };
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -1026,6 +1275,15 @@ export interface components {
         };
         /** @description Temporarily unable (too many open event streams, a dependency down). */
         Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A system switchover reads (Kafka, Connect, DNS) answered with an error. */
+        BadGateway: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1622,6 +1880,95 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    evaluateRunbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["RunbookName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EvaluateRequest"];
+            };
+        };
+        responses: {
+            /** @description The evaluation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunbookEvaluation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    listEvaluations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Latest evaluations, by runbook name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    getPosture: {
+        parameters: {
+            query?: {
+                cluster?: string;
+                pair?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The posture report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Posture"];
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
+            422: components["responses"]["Unprocessable"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["Unavailable"];
         };
     };
     healthz: {

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
+import { evaluateApproval } from "./evaluate-builtin.js";
 
 const inputSchema = () => z.strictObject({ message: z.string().max(2_000).optional() });
 
@@ -12,6 +13,7 @@ export const approvalStep = defineStep<z.infer<ReturnType<typeof inputSchema>>>(
   adapters: [],
   requiresApproval: true,
   input: inputSchema,
+  evaluate: evaluateApproval,
   async plan(_ctx, input): Promise<StepPlan> {
     return { changes: [], outputs: input.message ? { message: input.message } : {} };
   },

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
+import { evaluateAssert } from "./evaluate-builtin.js";
 
 const inputSchema = () =>
   z.strictObject({
@@ -17,6 +18,7 @@ export const assertStep = defineStep<z.infer<ReturnType<typeof inputSchema>>>({
   description: "Fail with a message unless a condition holds",
   adapters: [],
   input: inputSchema,
+  evaluate: evaluateAssert,
   async plan(_ctx, input): Promise<StepPlan> {
     if (!input.that) {
       throw new SwitchoverError(ErrorCode.AssertionFailed, input.message, { retryable: false });

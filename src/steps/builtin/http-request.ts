@@ -9,6 +9,7 @@ import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { unexpectedStatus } from "./http-client.js";
 import type { HttpClient } from "./http-client.js";
+import { evaluateUrl } from "./evaluate-builtin.js";
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([
@@ -60,6 +61,7 @@ export const httpRequestStep = defineStep<Input, "http">({
   description: "Call an allowed URL and check the status",
   adapters: ["http"],
   input: inputSchema,
+  evaluate: evaluateUrl,
   async plan(ctx, input): Promise<StepPlan> {
     // Inputs resolved from expressions are checked again: the allow-list holds at run time too.
     if (!isAllowedUrl(ctx.targets, input.url)) {

@@ -5,6 +5,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { allowedUrl } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { unexpectedStatus } from "./http-client.js";
+import { evaluateUrl } from "./evaluate-builtin.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -20,6 +21,7 @@ export const notifyStep = defineStep<Input, "http">({
   description: "Send a webhook notification",
   adapters: ["http"],
   input: inputSchema,
+  evaluate: evaluateUrl,
   async plan(): Promise<StepPlan> {
     return { changes: [], outputs: {} };
   },

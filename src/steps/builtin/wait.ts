@@ -10,6 +10,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { allowedUrl } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import "./http-client.js";
+import { evaluateWait } from "./evaluate-builtin.js";
 
 const duration = z.string().refine(isDuration, 'expected a duration such as "30s" or "5m"');
 const expression = z.string().check((ctx) => {
@@ -58,6 +59,7 @@ export const waitStep = defineStep<z.infer<ReturnType<typeof inputSchema>>, "htt
   description: "Wait for a duration, or until a condition holds (polling)",
   adapters: ["http"],
   input: inputSchema,
+  evaluate: evaluateWait,
   async plan(): Promise<StepPlan> {
     return { changes: [], outputs: {} };
   },

@@ -10,6 +10,7 @@ import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
 import { observedState } from "./observed-state.js";
 import { waitGroupsEmpty } from "./group-checks.js";
+import { evaluateFleet } from "./evaluate-fleet.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -26,6 +27,7 @@ export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroup
     "Pause a consumer fleet (webhook or Kubernetes scale to 0); verify its groups left the cluster",
   adapters: ["consumers", "consumerGroups"],
   input: inputSchema,
+  evaluate: evaluateFleet,
 
   async plan(ctx, input): Promise<StepPlan> {
     const { r } = fleetTarget(ctx.adapters, input);

@@ -11,6 +11,7 @@ import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
 import { waitGroupsHaveMembers, waitOffsetsAdvance } from "./group-checks.js";
 import { observedState } from "./observed-state.js";
+import { evaluateFleet } from "./evaluate-fleet.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -32,6 +33,7 @@ export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGrou
     "Resume a consumer fleet on a cluster (webhook or Kubernetes scale); verify members and progress on Kafka",
   adapters: ["consumers", "consumerGroups"],
   input: inputSchema,
+  evaluate: evaluateFleet,
 
   async plan(ctx, input): Promise<StepPlan> {
     const { r } = fleetTarget(ctx.adapters, input);

@@ -22,6 +22,7 @@ import type { StepContext, StepPlan } from "../../engine/step-contract.js";
 import { dnsZoneRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { recordSetFromJson, recordSetToJson } from "./record-set-json.js";
+import { evaluateRepoint } from "./evaluate-repoint.js";
 
 const MAX_TTL = 2_147_483_647;
 const VERIFY_POLL_MS = 500;
@@ -200,6 +201,7 @@ export const dnsRepointStep = defineStep<Input, "dns">({
     "Repoint an A/AAAA/CNAME record (RFC 2136 + TSIG or Route 53), verified at every authoritative server",
   adapters: ["dns"],
   input: inputSchema,
+  evaluate: evaluateRepoint,
 
   async plan(ctx, input): Promise<StepPlan> {
     const provider = ctx.adapters.dns.zone(input.zone);

@@ -13,6 +13,7 @@ import { clusterRef, replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { groupResource, parseResource } from "./resource-names.js";
 import { failOnProblems, translate, translationOutputs } from "./translated-offsets.js";
+import { evaluateApplyTranslatedOffsets } from "./evaluate-kafka-steps.js";
 
 const offset = z.number().int().min(0);
 const inputSchema = (t: TargetCatalog) =>
@@ -94,6 +95,7 @@ export const applyTranslatedOffsetsStep = defineStep<Input, "kafka">({
   description: "Commit MM2 translated offsets for consumer groups on the target cluster",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateApplyTranslatedOffsets,
   async plan(ctx, input): Promise<StepPlan> {
     const clusterName = targetCluster(ctx, input);
     const client = ctx.adapters.kafka.cluster(clusterName);

@@ -10,6 +10,7 @@ import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
+import { evaluateAssertWritable } from "./evaluate-kafka-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -25,6 +26,7 @@ export const assertWritableStep = defineStep<Input, "kafka">({
   description: "Produce a canary with acks=all and read it back",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateAssertWritable,
   async plan(ctx, input): Promise<StepPlan> {
     const client = ctx.adapters.kafka.cluster(input.cluster);
     if (!(await client.listTopics(ctx.signal)).includes(input.topic)) {

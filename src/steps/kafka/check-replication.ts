@@ -14,6 +14,7 @@ import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
+import { evaluateCheckReplication } from "./evaluate-kafka-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -32,6 +33,7 @@ export const checkReplicationStep = defineStep<Input, "kafka">({
   description: "MM2 health for a flow: heartbeat age, mirrored topics and partitions, replication lag",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateCheckReplication,
   async plan(ctx, input): Promise<StepPlan> {
     const kafka = ctx.adapters.kafka;
     const flow = kafka.flow(input.flow);

@@ -12,6 +12,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { parseResource, partitionResource } from "./resource-names.js";
+import { evaluateClusterTopics } from "./evaluate-kafka-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z
@@ -61,6 +62,7 @@ export const electLeadersStep = defineStep<Input, "kafka">({
   description: "Elect preferred leaders (or, explicitly guarded, unclean leaders) on a selection",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {
     const client = ctx.adapters.kafka.cluster(input.cluster);
     const { topics, facts } = await selectTopics(client, input.topics, ctx.signal);

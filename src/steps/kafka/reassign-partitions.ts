@@ -14,6 +14,7 @@ import type { StepContext, StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { parseResource, partitionResource } from "./resource-names.js";
+import { evaluateClusterTopics } from "./evaluate-kafka-steps.js";
 
 const brokerId = z.number().int().min(0);
 const inputSchema = (t: TargetCatalog) =>
@@ -121,6 +122,7 @@ export const reassignPartitionsStep = defineStep<Input, "kafka">({
     "Move replicas off failed brokers/racks (rack-aware, balanced) or restore a recorded placement",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {
     const client = ctx.adapters.kafka.cluster(input.cluster);
     const brokers = await client.brokers(ctx.signal);

@@ -10,6 +10,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { parseResource, topicResource } from "./resource-names.js";
+import { evaluateClusterTopics } from "./evaluate-kafka-steps.js";
 
 const configKey = z.string().regex(/^[a-z][a-z0-9.]*$/, "a Kafka config name such as min.insync.replicas");
 const configValue = z.union([z.string(), z.number().transform(String), z.null()]);
@@ -58,6 +59,7 @@ export const setTopicConfigStep = defineStep<Input, "kafka">({
   description: "Set or restore topic configs on a selection, keeping every other override unchanged",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {
     const client = ctx.adapters.kafka.cluster(input.cluster);
     const wanted = new Map<string, Record<string, string | null>>();

@@ -8,6 +8,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { failOnProblems, translate, translationOutputs } from "./translated-offsets.js";
+import { evaluateTranslatedOffsets } from "./evaluate-kafka-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -23,6 +24,7 @@ export const verifyTranslatedOffsetsStep = defineStep<Input, "kafka">({
   description: "Check MM2 translated offsets per group; report reprocess window and RPO",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateTranslatedOffsets,
   async plan(ctx, input): Promise<StepPlan> {
     const t = await translate(
       ctx.adapters.kafka,

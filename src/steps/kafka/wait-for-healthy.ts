@@ -12,6 +12,7 @@ import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { assessHealth, healthy } from "./partition-health.js";
 import type { Health } from "./partition-health.js";
+import { evaluateClusterTopics } from "./evaluate-kafka-steps.js";
 
 const duration = z.string().refine(isDuration, "a duration such as 30s or 5m");
 const inputSchema = (t: TargetCatalog) =>
@@ -36,6 +37,7 @@ export const waitForHealthyStep = defineStep<Input, "kafka">({
   description: "Wait until no partition of the selection is offline or under min-ISR",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {
     const h = await assessHealth(ctx.adapters.kafka.cluster(input.cluster), input.topics, ctx.signal);
     return { changes: [], outputs: outputsOf(h) };

@@ -11,6 +11,7 @@ import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { connectorRoles, flowConnectors } from "./flow-connectors.js";
 import type { ConnectorRole } from "./flow-connectors.js";
+import { evaluateConnectorState } from "./evaluate-mirror-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
   z.strictObject({
@@ -33,6 +34,7 @@ function connectorStateStep(kind: "mirror.pause" | "mirror.resume"): AnyStep {
     description: `${desired === "PAUSED" ? "Pause" : "Resume"} a replication flow's MirrorMaker 2 connectors`,
     adapters: ["kafka"],
     input: inputSchema,
+    evaluate: evaluateConnectorState,
     async plan(ctx, input): Promise<StepPlan> {
       const { connect, connectors } = flowConnectors(ctx.adapters.kafka, input.flow, input.connectors);
       const changes: StepPlan["changes"] = [];

@@ -11,6 +11,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { connectorRoles, flowConnectors } from "./flow-connectors.js";
+import { evaluateCreateFlow } from "./evaluate-mirror-steps.js";
 
 const connectorName = z
   .string()
@@ -90,6 +91,7 @@ export const mirrorCreateFlowStep = defineStep<Input, "kafka">({
   description: "Create, update or remove MM2 connectors (explicit, or the reverse of a configured flow)",
   adapters: ["kafka"],
   input: inputSchema,
+  evaluate: evaluateCreateFlow,
   async plan(ctx, input): Promise<StepPlan> {
     const connect = workerFor(ctx, input);
     const desired = new Map<string, Record<string, string> | null>();

@@ -44,6 +44,11 @@ export interface DnsProvider {
   negativeTtl(signal: AbortSignal): Promise<number>;
   /** Asks every authoritative server directly (no cache) for `name type`. */
   readEverywhere(name: string, type: RecordType, signal: AbortSignal): Promise<AuthorityAnswer[]>;
+  /**
+   * Pre-flight: proves the zone can be updated with the configured credentials without changing
+   * anything, and says how. Throws a DnsError when it cannot.
+   */
+  probeUpdate?(signal: AbortSignal): Promise<string>;
 }
 
 /** Normalizes `name` and checks it lies in `zone`: the one "record outside the zone" error. */

@@ -65,6 +65,15 @@ export class Rfc2136Provider implements DnsProvider {
     await this.#client.update({ prerequisites, updates }, { signal });
   }
 
+  /** A TSIG-signed UPDATE whose only content is the prerequisite "the zone apex is in use". */
+  async probeUpdate(signal: AbortSignal): Promise<string> {
+    await this.#client.update(
+      { prerequisites: [{ kind: "name-in-use", name: this.zone }], updates: [] },
+      { signal },
+    );
+    return `${this.#servers[0]} accepted a signed prerequisite-only UPDATE of ${this.zone}`;
+  }
+
   async negativeTtl(signal: AbortSignal): Promise<number> {
     const result = await queryAuthoritative(this.#servers[0]!, this.zone, "SOA", {
       timeoutMs: this.#timeoutMs,

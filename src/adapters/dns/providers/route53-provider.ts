@@ -111,6 +111,27 @@ export class Route53Provider implements DnsProvider {
     };
   }
 
+  /**
+   * Route 53 has no dry-run for ChangeResourceRecordSets: the probe proves the credentials reach
+   * the hosted zone (GetHostedZone) and says that the change permission itself is unproven.
+   */
+  async probeUpdate(signal: AbortSignal): Promise<string> {
+    const zone = await this.#call(
+      `GetHostedZone ${this.#o.hostedZoneId}`,
+      () =>
+        this.#o.client.send(new GetHostedZoneCommand({ Id: this.#o.hostedZoneId }), { abortSignal: signal }),
+      signal,
+    );
+    const name = normalizeName(zone.HostedZone?.Name ?? "", "hosted zone name");
+    if (name !== this.zone) {
+      throw new SwitchoverError(
+        ErrorCode.Validation,
+        `hosted zone ${this.#o.hostedZoneId} is ${name || "(unnamed)"}, not ${this.zone}`,
+      );
+    }
+    return `hosted zone ${this.#o.hostedZoneId} (${this.zone}) is readable with these credentials; route53:ChangeResourceRecordSets cannot be proven without a change`;
+  }
+
   async negativeTtl(signal: AbortSignal): Promise<number> {
     const out = await this.#call(
       `ListResourceRecordSets ${this.zone} SOA`,

@@ -35,13 +35,14 @@ export interface SpawnOptions {
 
 /**
  * The service's entry point for child processes: src/main.ts bundled by esbuild (tsx's own) into
- * dist/reliability/main.mjs once per suite run — the same code, booting in about half the time of
+ * dist/reliability/bin/main.mjs once per suite run — the same code, booting in about half the time of
  * `--import tsx`, which matters when a test starts sixty workers. Falls back to tsx.
  */
 let entry: string[] | undefined;
 export function serviceEntry(): string[] {
   if (entry) return entry;
-  const out = join(repoRoot, "dist", "reliability", "main.mjs");
+  // Three levels below the repository, like src/api/routes/, so paths relative to a module resolve.
+  const out = join(repoRoot, "dist", "reliability", "bin", "main.mjs");
   const esbuild = join(repoRoot, "node_modules", ".bin", "esbuild");
   const res = existsSync(esbuild)
     ? spawnSync(

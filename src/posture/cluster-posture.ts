@@ -98,19 +98,23 @@ export async function readClusterFacts(
   opts: { includeInternal?: boolean } = {},
 ): Promise<ClusterFacts> {
   const brokers = await client.brokers(signal);
-  const [quorum, names] = await Promise.all([
+  // One Metadata request for every topic with its partitions (not listTopics + fetchTopicMetadata:
+  // two full reads, and kafkajs's admin would keep refreshing every topic it was ever asked about).
+  const [quorum, everything, admin] = await Promise.all([
     client
       .call("describing the controller quorum", signal, () => client.channel.send(describeQuorumRequest()))
       .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) })),
-    client.listTopics(signal),
+    client.call("reading metadata of every topic", signal, () => client.channel.allTopicMetadata()),
+    client.admin(signal),
   ]);
-  const topicNames = names.filter((t) => opts.includeInternal || !isInternalTopic(t)).sort();
-  const admin = await client.admin(signal);
-  const [topics, described] = await Promise.all([
-    client.topicStates(topicNames, signal),
+  const topics: TopicState[] = everything
+    .filter((t) => opts.includeInternal || !isInternalTopic(t.topic))
+    .sort((a, b) => a.topic.localeCompare(b.topic));
+  const topicNames = topics.map((t) => t.topic);
+  const described =
     topicNames.length === 0
-      ? Promise.resolve({ resources: [] })
-      : client.call(`describing configs of ${topicNames.length} topic(s)`, signal, () =>
+      ? { resources: [] }
+      : await client.call(`describing configs of ${topicNames.length} topic(s)`, signal, () =>
           admin.describeConfigs({
             resources: topicNames.map((name) => ({
               type: TOPIC,
@@ -119,8 +123,7 @@ export async function readClusterFacts(
             })),
             includeSynonyms: false,
           }),
-        ),
-  ]);
+        );
   const configs = new Map<string, TopicConfigFacts>();
   for (const r of described.resources) {
     if (r.errorCode !== 0) continue;

@@ -57,6 +57,18 @@ interface InternalBroker {
 
 interface InternalCluster {
   connect(): Promise<void>;
+  metadata(opts: { topics: string[] }): Promise<{
+    topicMetadata: {
+      topic: string;
+      partitionMetadata: {
+        partitionId: number;
+        leader: number;
+        replicas: number[];
+        isr: number[];
+        offlineReplicas?: number[];
+      }[];
+    }[];
+  }>;
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
@@ -108,6 +120,38 @@ export class ProtocolChannel {
     return brokers
       .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null }))
       .sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  /**
+   * Every topic with its partitions in one Metadata request (an empty list asks for all topics):
+   * what kafkajs's listTopics reads and drops, without growing its client's set of target topics.
+   */
+  async allTopicMetadata(): Promise<
+    {
+      topic: string;
+      partitions: {
+        partition: number;
+        leader: number;
+        replicas: number[];
+        isr: number[];
+        offline: number[];
+      }[];
+    }[]
+  > {
+    const cluster = await this.#get();
+    const { topicMetadata } = await cluster.metadata({ topics: [] });
+    return topicMetadata.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitionMetadata
+        .map((p) => ({
+          partition: p.partitionId,
+          leader: p.leader,
+          replicas: [...p.replicas],
+          isr: [...p.isr],
+          offline: [...(p.offlineReplicas ?? [])],
+        }))
+        .sort((a, b) => a.partition - b.partition),
+    }));
   }
 
   /** Sends a request of our own to the controller-facing broker and decodes its response. */

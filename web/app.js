@@ -5,6 +5,7 @@
 import { api, ApiError, clearToken, getToken, setToken, setUnauthorizedHandler } from "./api.js";
 import { byId, h, replace } from "./dom.js";
 import { changeLine, duration, isTerminal, RUN_STATES, span, stateInfo, utc, value } from "./format.js";
+import { fetchReportChart } from "./report-chart.js";
 import { followEvents } from "./sse.js";
 import { timelineChart } from "./timeline.js";
 
@@ -439,9 +440,22 @@ async function runView(id, signal) {
   const summary = h("dl", { id: "run-summary", class: "summary" });
   const heading = h("h1", {}, "Run ", h("span", { class: "mono" }, id));
   const stepsList = h("ol", { id: "steps", class: "steps" });
-  const chart = h("div", { id: "timeline-chart" });
+  const chart = h("div", { id: "timeline-chart", "data-source": "steps" });
+  const chartCaption = h("figcaption", { id: "timeline-caption", class: "muted" });
+  const reportLink = h(
+    "a",
+    { id: "report-download", download: `switchover-report-${id}.html`, hidden: true },
+    "Download the drill report (HTML)",
+  );
   const streamStatus = h("p", { id: "stream-status", class: "muted" }, "Connecting to live events…");
-  const eventsList = h("ol", { id: "events", class: "events", reversed: true });
+  // A scrolling region: focusable so a keyboard can scroll it.
+  const eventsList = h("ol", {
+    id: "events",
+    class: "events",
+    reversed: true,
+    tabindex: 0,
+    "aria-label": "Events of this run, newest first",
+  });
   const auditBody = h("tbody", { id: "audit-body" });
   const auditError = h("p", { class: "problem", role: "alert" });
   const actions = actionPanel(id, who, () => void refresh());
@@ -462,16 +476,8 @@ async function runView(id, signal) {
       "section",
       { "aria-labelledby": "timeline-heading" },
       h("h2", { id: "timeline-heading" }, "Timeline"),
-      h(
-        "figure",
-        {},
-        chart,
-        h(
-          "figcaption",
-          { class: "muted" },
-          "Each step from its start to its finish, drawn from the run's step timestamps (live while the run goes on).",
-        ),
-      ),
+      h("figure", {}, chart, chartCaption),
+      reportLink,
     ),
     h(
       "section",
@@ -515,9 +521,32 @@ async function runView(id, signal) {
     const now = Date.now();
     renderSummary(summary, run, now);
     replace(stepsList, ...run.steps.map((s) => stepItem(s, now)));
-    replace(chart, timelineChart(run, now));
+    if (chart.dataset.source === "steps") replace(chart, timelineChart(run, now));
     actions.update(run);
   };
+
+  // The drill report's own chart when the API renders one; else the page draws it from the steps.
+  const loadChart = async () => {
+    try {
+      const report = await fetchReportChart(id, signal);
+      if (!report) throw new Error("the report has no chart");
+      chart.dataset.source = "report";
+      replace(chart, report.svg);
+      chartCaption.textContent =
+        "The drill report's step timeline (run start = 0), as in the HTML report; updated with each event.";
+      if (reportLink.href) URL.revokeObjectURL(reportLink.href);
+      reportLink.href = URL.createObjectURL(new Blob([report.html], { type: "text/html" }));
+      reportLink.hidden = false;
+    } catch (err) {
+      if (signal.aborted || isAbort(err)) return;
+      chart.dataset.source = "steps";
+      replace(chart, timelineChart(run, Date.now()));
+      chartCaption.textContent = `Each step from its start to its finish, drawn by this page from the run's step timestamps (the drill report's chart is unavailable: ${problemText(err)}).`;
+    }
+  };
+  signal.addEventListener("abort", () => reportLink.href && URL.revokeObjectURL(reportLink.href), {
+    once: true,
+  });
 
   const loadAudit = async () => {
     try {
@@ -547,7 +576,7 @@ async function runView(id, signal) {
         stepStates = new Map(run.steps.map((s) => [s.id, s.state]));
         runState = run.state;
         render();
-        await loadAudit();
+        await Promise.all([loadAudit(), loadChart()]);
       } while (again && !signal.aborted);
     } catch (err) {
       if (!signal.aborted && !isAbort(err))
@@ -559,6 +588,7 @@ async function runView(id, signal) {
 
   render();
   void loadAudit();
+  void loadChart();
 
   // Durations and bars of running steps grow with the clock between events.
   void (async () => {

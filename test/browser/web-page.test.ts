@@ -172,7 +172,22 @@ describe("the web page", () => {
         s.page.locator("#audit-body tr").evaluateAll((r) => r.map((e) => e.getAttribute("data-action"))),
       )
       .toContain("run.created");
-    expect(await s.page.locator("#timeline-chart svg rect").count()).toBe(2);
+    // The drill report's own chart (server-rendered SVG), fetched with the token.
+    const chart = s.page.locator("#timeline-chart");
+    await expect.poll(() => chart.getAttribute("data-source")).toBe("report");
+    await expect
+      .poll(() => chart.locator('svg g.step[data-step="touch"]').getAttribute("data-state"))
+      .toBe("succeeded");
+    expect(await chart.locator("svg g.step").count()).toBe(2);
+    expect(await chart.locator("svg").getAttribute("role")).toBe("img");
+    const [download] = await Promise.all([
+      s.page.waitForEvent("download"),
+      s.page.locator("#report-download").click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`switchover-report-${id}.html`);
+    const saved = readFileSync(await download.path(), "utf8");
+    expect(saved).toContain("<svg");
+    expect(saved).toContain(id);
     await shot(s.page, "02-dry-run-finished");
     // A dry-run changes nothing.
     expect(await h.touches("web-dry")).toBe(0);
@@ -362,10 +377,27 @@ describe("the web page", () => {
         body: `${blocks.slice(0, 3).join("\n\n")}\n\n`.replace("retry: 2000", "retry: 200"),
       });
     });
+    // And the report is refused: the page draws the timeline from the steps itself and says why.
+    await s.page.route(`**/v1/runs/${id}/report`, (route) =>
+      route.fulfill({
+        status: 406,
+        contentType: "application/problem+json",
+        body: JSON.stringify({
+          type: "urn:switchover:problem:not-acceptable",
+          title: "Not acceptable",
+          status: 406,
+          detail: "no html here",
+        }),
+      }),
+    );
     await s.page.goto(`${base}/#/runs/${id}`);
     await expect
       .poll(() => s.page.locator("#stream-status").getAttribute("data-state"), { timeout: UI_TIMEOUT })
       .toBe("ended");
+    expect(await s.page.locator("#timeline-chart").getAttribute("data-source")).toBe("steps");
+    expect(await s.page.locator("#timeline-chart svg.timeline rect").count()).toBe(2);
+    expect(await s.page.locator("#timeline-caption").textContent()).toContain("no html here");
+    expect(await s.page.locator("#report-download").isVisible()).toBe(false);
     expect(streams.length).toBe(2);
     const ids = [...full.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
     expect(streams[0]!.headers()["last-event-id"]).toBeUndefined();
@@ -408,6 +440,30 @@ describe("the web page", () => {
       ],
     };
     for (const r of out) expect(r).toEqual(expected);
+    await close(s);
+  });
+
+  it("cleans the report's SVG of anything that could run, link or load before showing it", async () => {
+    const s = await signIn("viewer");
+    const html = await s.page.evaluate<string | null>(`(async () => {
+      const { chartFromReportHtml } = await import("/report-chart.js");
+      const svg = chartFromReportHtml(
+        '<!DOCTYPE html><html><head><style>body{color:red}</style></head><body><h1 style="x">r</h1><figure>' +
+          '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" onload="alert(1)">' +
+          '<script>alert(2)</script><style>rect{fill:red}</style>' +
+          '<g class="step"><rect width="5" height="5" fill="#2e7d32" onclick="alert(3)" style="fill:red"/></g>' +
+          '<a href="javascript:alert(4)"><text>link</text></a><image href="http://example.invalid/x.png"/>' +
+          '<foreignObject><div>html</div></foreignObject><text x="1" y="9">kept &amp; safe</text></svg>' +
+          '</figure></body></html>',
+      );
+      return svg ? svg.outerHTML : null;
+    })()`);
+    // Parsing the hostile SVG may itself be reported as blocked by the CSP: those are the only faults.
+    expect(s.faults.every((f) => f.includes("Content Security Policy") && f.includes("blocked"))).toBe(true);
+    s.faults.length = 0;
+    expect(html).toContain(">kept &amp; safe</text>");
+    expect(html).toContain('<rect width="5" height="5" fill="#2e7d32">');
+    expect(html).not.toMatch(/script|style|onload|onclick|href|foreignObject|image|alert|width="10"/);
     await close(s);
   });
 });

@@ -14,7 +14,7 @@ import { runEventsRoute } from "./routes/run-events-route.js";
 import { runRoutes } from "./routes/run-routes.js";
 import { runbookRoutes } from "./routes/runbook-routes.js";
 import { scheduleRoutes } from "./routes/schedule-routes.js";
-import { webRoutes } from "./routes/web-routes.js";
+import { webDir, webRoutes } from "./routes/web-routes.js";
 import { whoamiRoute } from "./routes/whoami-route.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -76,7 +76,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(postureRoutes(deps));
   app.use("/v1", v1);
   // The web page (/, its assets); after /v1 so it never shadows an API route.
-  app.use(webRoutes());
+  app.use(webRoutes(webDir()));
 
   app.use(unmatchedRoute(app.router));
   app.use(errorHandler(deps.logger));

@@ -8,6 +8,11 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import express from "express";
+import request from "supertest";
+import { errorHandler } from "../../src/api/error-handler.js";
+import { webDir, webRoutes } from "../../src/api/routes/web-routes.js";
+import { MemoryLogger } from "../../src/engine/ports/logger.js";
 import { call } from "../api/contract.js";
 import { eventually, startHarness } from "../api/harness.js";
 import type { Harness, TokenName } from "../api/harness.js";
@@ -129,6 +134,16 @@ describe("the web page", () => {
     const missing = await fetch(`${base}/no-such-file.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
+  it("when the assets are looked up, then they are found from any build, or / says they are missing", async () => {
+    expect(webDir({})).toBe(join(ROOT, "web"));
+    expect(webDir({ SWITCHOVER_WEB_DIR: "/srv/switchover-web" })).toBe("/srv/switchover-web");
+    const bare = express().use(webRoutes(undefined)).use(errorHandler(MemoryLogger.silent()));
+    const res = await request(bare).get("/");
+    expect(res.status).toBe(404);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect((res.body as { detail: string }).detail).toContain("SWITCHOVER_WEB_DIR");
   });
 
   it("when a wrong token is entered, then the page says the API refused it and asks again", async () => {

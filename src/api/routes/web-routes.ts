@@ -2,18 +2,20 @@
 // strict Content-Security-Policy — everything from this origin, nothing inline, nothing framed.
 // The page authenticates its own API calls with the bearer token the user enters; no cookies.
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import express, { Router } from "express";
+import { ApiProblem, ProblemType } from "../problem.js";
 
-/** web/ beside src/ — from the sources (tsx) or from a build under dist/. */
-export function webDir(): string {
-  const candidates = [
-    resolve(import.meta.dirname, "../../../web"),
-    resolve(import.meta.dirname, "../../../../web"),
-  ];
-  const found = candidates.find((d) => existsSync(resolve(d, "index.html")));
-  if (!found) throw new Error(`web assets not found (looked in ${candidates.join(", ")})`);
-  return found;
+/**
+ * The web/ directory of the checkout: SWITCHOVER_WEB_DIR, else the nearest `web/index.html` above
+ * this module — which works from the sources (tsx), a tsc build under dist/ and an esbuild bundle.
+ */
+export function webDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SWITCHOVER_WEB_DIR) return resolve(env.SWITCHOVER_WEB_DIR);
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "web", "index.html"))) return join(dir, "web");
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -28,8 +30,22 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export function webRoutes(dir: string = webDir()): Router {
+export function webRoutes(dir: string | undefined): Router {
   const r = Router();
+  // Without the assets the API still serves /v1; `/` then says what is missing.
+  if (dir === undefined) {
+    r.get("/", (_req, _res, next) => {
+      next(
+        new ApiProblem(
+          404,
+          ProblemType.NotFound,
+          "Not found",
+          "the web page's assets (web/index.html) are not installed with this build; set SWITCHOVER_WEB_DIR",
+        ),
+      );
+    });
+    return r;
+  }
   r.use((req, res, next) => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
     res.set({

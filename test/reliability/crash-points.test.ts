@@ -7,6 +7,9 @@ import { createServer } from "node:http";
 import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
 import type { Consumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -25,6 +28,7 @@ import type { ChainResult } from "./lib/crash-chain.js";
 import { writeEnvironment } from "./lib/environment.js";
 import type { SuiteEnvironment } from "./lib/environment.js";
 import { addFigures } from "./lib/figures.js";
+import { scanForSecrets } from "./lib/secret-scan.js";
 import { until } from "./lib/processes.js";
 
 const FLEET_SECRET = `fleet-${unique("")}${unique("")}`;
@@ -274,4 +278,36 @@ describe("crash at every point", () => {
       await admin.disconnect();
     }
   }, 400_000);
+
+  it("no secret (API tokens, fleet webhook header, TSIG key) is in any log, audit copy, trace, response, report or Redis value these runs wrote", async () => {
+    const runs = await api.service.engine.list({ limit: 100 });
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) {
+      for (const accept of ["application/json", "text/plain", "text/html"]) {
+        const res = await fetch(`${api.url}/v1/runs/${r.id}/report`, {
+          headers: { authorization: `Bearer ${env.tokens.viewer}`, accept },
+        });
+        const text = await res.text();
+        expect(res.status, text.slice(0, 200)).toBe(200);
+        appendFileSync(join(env.dir, "api-responses.log"), text);
+      }
+      await api.call(env.tokens.viewer, "GET", `/v1/runs/${r.id}`);
+    }
+    await api.call(env.tokens.admin, "GET", "/v1/audit?limit=1000");
+    // The fleet got its header (so the secret was really used) …
+    expect(fleet.calls.length).toBeGreaterThan(0);
+    const redis = new Redis(env.config.redis.url);
+    try {
+      const scan = await scanForSecrets(env.dir, redis, env.prefix, env.secrets);
+      addFigures(
+        {},
+        `secret scan: ${scan.files} files (${(scan.bytes / 1e6).toFixed(1)} MB), ${scan.keys} Redis keys, ${env.secrets.length} secrets: ${scan.leaks.length} leaks`,
+      );
+      // … and it is nowhere else.
+      expect(scan.files).toBeGreaterThan(5);
+      expect(scan.leaks).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

@@ -2,6 +2,7 @@
 // prefix, listening on an ephemeral port, with its pino log in a file (scanned for secrets) and
 // every response body kept (scanned too).
 import { once } from "node:events";
+import { appendFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -54,6 +55,8 @@ export async function startApi(env: SuiteEnvironment, name = "api"): Promise<Api
       });
       const text = await res.text();
       responses.push(text);
+      // Kept on disk too: the secret scan reads everything the suite's processes and clients saw.
+      appendFileSync(join(env.dir, "api-responses.log"), `${method} ${path} ${res.status}\n${text}\n`);
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);

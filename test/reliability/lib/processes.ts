@@ -81,7 +81,8 @@ export function spawnService(opts: SpawnOptions): ServiceChild {
   });
   children.add(child);
   const log = createWriteStream(opts.logFile, { flags: "a" });
-  log.write(`--- ${opts.name} pid ${child.pid} ${JSON.stringify(opts.env ?? {})}\n`);
+  // Variable names only: values may be secrets (the fleet token), and this log is scanned for them.
+  log.write(`--- ${opts.name} pid ${child.pid} env ${Object.keys(opts.env ?? {}).join(",")}\n`);
   child.stdout.pipe(log, { end: false });
   child.stderr.pipe(log, { end: false });
   let alive = true;

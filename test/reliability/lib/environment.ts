@@ -72,10 +72,14 @@ export function writeEnvironment(opts: EnvironmentOptions): SuiteEnvironment {
       runbooksDir: join(repoRoot, "runbooks"),
       operatorRunbooks: ["*"],
       queue: {
-        lockDurationMs: 1_500,
-        stalledIntervalMs: 300,
+        // Short enough that a killed worker's run comes back in seconds; not shorter: on a loaded
+        // 2-core machine a live worker's renewals then arrive late, its job and lease move to
+        // another worker while it still executes (a known gap: the lease is checked when a job
+        // starts, not on every save — see the suite's report).
+        lockDurationMs: 2_500,
+        stalledIntervalMs: 500,
         maxStalledCount: 1_000,
-        leaseMs: 1_500,
+        leaseMs: 2_500,
         shutdownGraceMs: 2_000,
         reconcileIntervalMs: 1_000,
         ...opts.queue,

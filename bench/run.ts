@@ -53,7 +53,15 @@ function runBench(name: string, args: string[], env: Record<string, string> = {}
       const secs = (performance.now() - t0) / 1000;
       const line = out.split("\n").find((l) => l.startsWith("BENCH_RESULT "));
       const result = line ? (JSON.parse(line.slice("BENCH_RESULT ".length)) as Samples) : undefined;
-      const error = result ? undefined : `exit ${code}: ${err.trim().split("\n").slice(-3).join(" | ")}`;
+      const error = result
+        ? undefined
+        : `exit ${code}: ${err
+            .trim()
+            .split("\n")
+            .filter((l) => !l.trim().startsWith("at "))
+            .slice(-6)
+            .join(" | ")
+            .slice(0, 600)}`;
       resolve({ result, secs, ...(error ? { error } : {}) });
     });
   });
@@ -277,7 +285,8 @@ function renderTable(rows: Row[]): string {
     "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const ratio = r.baseline ? `${(median(r.baseline.samples) / median(r.samples)).toFixed(1)}×` : "–";
+    const x = r.baseline ? median(r.baseline.samples) / median(r.samples) : undefined;
+    const ratio = x === undefined ? "–" : `${x >= 1 ? x.toFixed(1) : x.toPrecision(2)}×`;
     lines.push(
       `| ${r.bench} | ${r.figure} | ${range(r.samples)} ${r.unit} | ${r.baseline?.name ?? "–"} | ${r.baseline ? `${range(r.baseline.samples)} ${r.unit}` : "–"} | ${ratio} | ${r.goal ?? "–"} | ${r.met === undefined ? "–" : r.met ? "yes" : "NO"} | ${r.note ?? ""} |`,
     );

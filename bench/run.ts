@@ -261,7 +261,10 @@ async function main(): Promise<void> {
       NOTES,
       "",
     ].join("\n");
-    writeFileSync(join(repoRoot, "bench", "RESULTS.md"), md);
+    const file = join(repoRoot, "bench", "RESULTS.md");
+    writeFileSync(file, md);
+    // The repository's formatting (aligned table), so the committed file passes the lint.
+    spawnSync("npx", ["prettier", "--write", file], { cwd: repoRoot, stdio: "ignore" });
     console.log("wrote bench/RESULTS.md");
   }
   if (failures.length > 0) process.exitCode = 1;

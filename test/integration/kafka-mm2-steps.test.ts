@@ -260,7 +260,12 @@ describe("bad input and a lost source", () => {
       expect(r.outputs.sourceReachable).toBe(false);
       expect(r.outputs.rpoAgeMs).toBeGreaterThan(0);
       expect(r.outputs.rpoAgeMs).toBeLessThan(300_000);
-      expect(r.outputs.reprocessWindow).toBeNull();
+      // Without dc1 the window is an upper bound: every record on dc2 after the translated offset.
+      const translated = await independentCheckpoints(group);
+      const bound = [0, 1].reduce((sum, p) => sum + (40 - translated[`${target}/${p}`]!), 0);
+      expect(r.outputs.reprocessWindow).toBe(bound);
+      expect(r.outputs.reprocessWindowExact).toBe(false);
+      expect(r.outputs.reprocessBasis).toContain("upper bound without dc1");
     } finally {
       await lost.close();
     }
@@ -268,6 +273,58 @@ describe("bad input and a lost source", () => {
 });
 
 describe("MirrorMaker control", () => {
+  it("checkReplication lists the records not replicated per partition from the source connector's committed offsets, whatever dc2 wrote itself", async () => {
+    const { topic } = await mirroredGroup("orders.", (t) => t);
+    const connect = h.kafka.connect("dc2-connect");
+    await connect.pause("mm2-identity-source");
+    try {
+      await eventually(
+        "source task paused",
+        async () => {
+          const st = await connect.status("mm2-identity-source");
+          return st && st.tasks.length > 0 && st.tasks.every((t) => t.state === "PAUSED") ? true : undefined;
+        },
+        60_000,
+      );
+      const send = async (kafka: Kafka, counts: number[]) => {
+        const producer = kafka.producer();
+        await producer.connect();
+        for (const [partition, n] of counts.entries())
+          if (n > 0)
+            await producer.send({
+              topic,
+              acks: -1,
+              messages: Array.from({ length: n }, (_, i) => ({ partition, value: `late-${i}` })),
+            });
+        await producer.disconnect();
+      };
+      await send(dc1, [7, 3]);
+      // Identity naming after a failover: producers write to the same topic on dc2.
+      await send(dc2, [5, 0]);
+      const r = await h.run("kafka.checkReplication", { flow: "dc1-to-dc2", requireTopics: false });
+      const mine = (r.outputs.stranded as { topic: string }[]).filter((x) => x.topic === topic);
+      expect(mine).toEqual([
+        { topic, partition: 0, fromOffset: 40, toOffset: 46, count: 7 },
+        { topic, partition: 1, fromOffset: 40, toOffset: 42, count: 3 },
+      ]);
+      expect((r.outputs.lag as Record<string, number>)[topic]).toBe(10);
+      expect(r.outputs.lagBasis).toBe(
+        "committed offsets of mm2-identity-source on Connect worker dc2-connect",
+      );
+    } finally {
+      await connect.resume("mm2-identity-source");
+    }
+    await eventually(
+      "the paused records replicated once resumed",
+      async () => {
+        const r = await h.run("kafka.checkReplication", { flow: "dc1-to-dc2", requireTopics: false });
+        return (r.outputs.lag as Record<string, number>)[topic] === 0 ? true : undefined;
+      },
+      60_000,
+      2_000,
+    );
+  });
+
   it("a paused checkpoint connector makes verification fail with the checkpoint age; resume recovers", async () => {
     const { group, topic } = await mirroredGroup("orders.", (t) => t);
     const input = { flow: "dc1-to-dc2", groups: [group], maxCheckpointAge: "4s" };

@@ -16,6 +16,13 @@ import { ProtocolChannel } from "./protocol-channel.js";
 import type { BrokerInfo, FetchedRecord } from "./protocol-channel.js";
 
 const TOPIC = 2;
+/** Broker errors that mean our cached metadata is out of date, not that the request is wrong. */
+const STALE_METADATA = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "KafkaJSTopicMetadataNotLoaded",
+  "NOT_LEADER_FOR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+]);
 const BROKER = 4;
 
 export interface PartitionState {
@@ -108,7 +115,46 @@ export class ClusterClient {
       return await abortable(signal, work());
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw toKafkaError(this.name, doing, err);
+      const mapped = toKafkaError(this.name, doing, err);
+      if (STALE_METADATA.has(String(mapped.details?.kafkaError))) await this.#forgetMetadata();
+      throw mapped;
+    }
+  }
+
+  /**
+   * Drops the connected clients so the next call starts with fresh metadata. kafkajs keeps every
+   * topic it was asked about in each metadata request: once one of them is deleted, every refresh
+   * fails UNKNOWN_TOPIC_OR_PARTITION for good, and a recreated topic keeps its old partition map.
+   */
+  async #forgetMetadata(): Promise<void> {
+    const admin = this.#admin;
+    const producer = this.#producer;
+    this.#admin = undefined;
+    this.#producer = undefined;
+    await Promise.allSettled([
+      admin?.then((a) => a.disconnect()),
+      producer?.then((p) => p.disconnect()),
+      this.channel.close(),
+    ]);
+  }
+
+  /**
+   * An admin call retried once on fresh clients when the metadata it relied on was stale (a topic
+   * deleted or recreated since this long-lived client first looked); a second failure is real.
+   */
+  async #withAdmin<T>(
+    doing: string,
+    signal: AbortSignal | undefined,
+    work: (admin: Admin) => Promise<T>,
+  ): Promise<T> {
+    const admin = await this.admin(signal);
+    try {
+      return await this.call(doing, signal, () => work(admin));
+    } catch (err) {
+      if (!(err instanceof SwitchoverError) || !STALE_METADATA.has(String(err.details?.kafkaError)))
+        throw err;
+      const fresh = await this.admin(signal);
+      return this.call(doing, signal, () => work(fresh));
     }
   }
 
@@ -145,8 +191,7 @@ export class ClusterClient {
 
   async topicStates(topics: readonly string[], signal?: AbortSignal): Promise<TopicState[]> {
     if (topics.length === 0) return [];
-    const admin = await this.admin(signal);
-    const meta = await this.call(`reading metadata of ${topics.length} topic(s)`, signal, () =>
+    const meta = await this.#withAdmin(`reading metadata of ${topics.length} topic(s)`, signal, (admin) =>
       admin.fetchTopicMetadata({ topics: [...topics] }),
     );
     return meta.topics
@@ -308,8 +353,9 @@ export class ClusterClient {
   }
 
   async offsets(topic: string, signal?: AbortSignal): Promise<PartitionOffsets[]> {
-    const admin = await this.admin(signal);
-    const res = await this.call(`reading offsets of ${topic}`, signal, () => admin.fetchTopicOffsets(topic));
+    const res = await this.#withAdmin(`reading offsets of ${topic}`, signal, (admin) =>
+      admin.fetchTopicOffsets(topic),
+    );
     return res
       .map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }))
       .sort((a, b) => a.partition - b.partition);
@@ -344,8 +390,7 @@ export class ClusterClient {
     topics: readonly string[] | undefined,
     signal?: AbortSignal,
   ): Promise<Map<string, Map<number, bigint>>> {
-    const admin = await this.admin(signal);
-    const res = await this.call(`reading committed offsets of group ${groupId}`, signal, () =>
+    const res = await this.#withAdmin(`reading committed offsets of group ${groupId}`, signal, (admin) =>
       admin.fetchOffsets({ groupId, ...(topics ? { topics: [...topics] } : {}) }),
     );
     const out = new Map<string, Map<number, bigint>>();
@@ -363,8 +408,7 @@ export class ClusterClient {
     partitions: { partition: number; offset: bigint }[],
     signal?: AbortSignal,
   ): Promise<void> {
-    const admin = await this.admin(signal);
-    await this.call(`committing offsets of group ${groupId} on ${topic}`, signal, () =>
+    await this.#withAdmin(`committing offsets of group ${groupId} on ${topic}`, signal, (admin) =>
       admin.setOffsets({
         groupId,
         topic,
@@ -448,9 +492,18 @@ export class ClusterClient {
     end: bigint,
     signal?: AbortSignal,
   ): Promise<FetchedRecord[]> {
-    return this.call(`reading ${topic}-${partition}`, signal, () =>
-      this.channel.readPartition(topic, partition, from, end, signal),
-    );
+    const read = () =>
+      this.call(`reading ${topic}-${partition}`, signal, () =>
+        this.channel.readPartition(topic, partition, from, end, signal),
+      );
+    try {
+      return await read();
+    } catch (err) {
+      // call() dropped the stale metadata: the channel reconnects with none.
+      if (!(err instanceof SwitchoverError) || !STALE_METADATA.has(String(err.details?.kafkaError)))
+        throw err;
+      return read();
+    }
   }
 
   async close(): Promise<void> {

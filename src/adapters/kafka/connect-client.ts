@@ -12,6 +12,12 @@ export interface ConnectorStatus {
   tasks: { id: number; state: ConnectorState; trace?: string }[];
 }
 
+/** One source partition's committed offset as Connect reports it (both maps are connector-defined). */
+export interface ConnectorOffset {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown> | null;
+}
+
 export class ConnectClient {
   readonly #auth: string | undefined;
 
@@ -89,6 +95,18 @@ export class ConnectClient {
       tasks: { id: number; state: ConnectorState; trace?: string }[];
     };
     return { name: b.name, state: b.connector.state, tasks: b.tasks };
+  }
+
+  /**
+   * A connector's committed source offsets (`GET /connectors/{name}/offsets`, Kafka 3.5+): what the
+   * worker has durably recorded as processed, one entry per source partition. null: no such connector.
+   */
+  async offsets(connector: string, signal?: AbortSignal): Promise<ConnectorOffset[] | null> {
+    const res = await this.#request("GET", `connectors/${encodeURIComponent(connector)}/offsets`, signal);
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw this.#fail(`offsets of ${connector}`, res.status, res.body);
+    const b = res.body as { offsets?: ConnectorOffset[] } | null;
+    return b?.offsets ?? [];
   }
 
   async configOf(connector: string, signal?: AbortSignal): Promise<Record<string, string> | null> {

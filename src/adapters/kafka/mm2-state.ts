@@ -4,6 +4,7 @@ import type { ClusterClient } from "./cluster-client.js";
 import { checkpointsTopic, decodeCheckpoint, decodeOffsetSync, Mm2RecordError } from "./mm2-records.js";
 import type { OffsetSync } from "./mm2-records.js";
 import type { TimedCheckpoint } from "./offset-translation.js";
+import type { ConnectorOffset } from "./connect-client.js";
 
 async function readWholeTopic(client: ClusterClient, topic: string, signal?: AbortSignal) {
   const out: { key: Buffer | null; value: Buffer | null; timestamp: number }[] = [];
@@ -52,6 +53,27 @@ export async function readOffsetSyncs(
     } catch (err) {
       if (!(err instanceof Mm2RecordError)) throw err;
     }
+  }
+  return out;
+}
+
+/**
+ * Where MirrorSourceConnector stands per source partition, from the offsets its Connect worker
+ * committed (`{cluster, topic, partition}` → `{offset}` = the last upstream offset it replicated):
+ * "topic/partition" → the first upstream offset NOT known to be replicated. Partitions of other
+ * source clusters and malformed entries are skipped.
+ */
+export function replicatedUpTo(
+  offsets: readonly ConnectorOffset[],
+  sourceAlias: string,
+): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const o of offsets) {
+    const { cluster, topic, partition } = o.partition;
+    const last = o.offset?.offset;
+    if (cluster !== sourceAlias || typeof topic !== "string" || typeof partition !== "number") continue;
+    if (typeof last !== "number" || !Number.isSafeInteger(last)) continue;
+    out.set(`${topic}/${partition}`, BigInt(last) + 1n);
   }
   return out;
 }

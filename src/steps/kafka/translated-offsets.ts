@@ -24,6 +24,9 @@ export interface Translation {
   groups: GroupAssessment[];
   problems: string[];
   reprocessWindow: number | null;
+  /** False: reprocessWindow is an upper bound estimated without the source. */
+  reprocessWindowExact: boolean;
+  reprocessBasis: string;
   rpoMessages: number | null;
   rpoAgeMs: number | null;
 }
@@ -103,12 +106,30 @@ export async function translate(
   );
 
   let reprocessWindow: number | null = 0;
-  for (const a of assessed)
-    for (const p of a.partitions) {
-      if (p.reprocess === null) reprocessWindow = null;
-      else if (reprocessWindow !== null) reprocessWindow += Number(p.reprocess);
-    }
-  if (!sourceOk) reprocessWindow = null;
+  let reprocessWindowExact = sourceOk;
+  let reprocessBasis = `${flow.source}'s committed offsets against the translated offsets`;
+  if (sourceOk) {
+    for (const a of assessed)
+      for (const p of a.partitions) {
+        if (p.reprocess === null) reprocessWindow = null;
+        else if (reprocessWindow !== null) reprocessWindow += Number(p.reprocess);
+      }
+  } else {
+    // Without the source, what the group processed there is unknown; what it can process twice is
+    // not: only records already on the target, after the translated offset (nothing more arrives
+    // from a source that is gone). An upper bound from the checkpoints and the target alone.
+    reprocessWindowExact = false;
+    reprocessBasis = `upper bound without ${flow.source}: records on ${flow.target} after the translated offsets (checkpoints vs ${flow.target}'s log end)`;
+    for (const a of assessed)
+      for (const p of a.partitions) {
+        const end = targetEnds.get(`${p.targetTopic}/${p.partition}`);
+        if (end === undefined) {
+          reprocessWindow = null;
+          break;
+        }
+        if (reprocessWindow !== null) reprocessWindow += Number(end > p.translated ? end - p.translated : 0n);
+      }
+  }
 
   // RPO over the target partitions these groups consume.
   let rpoMessages: number | null = null;
@@ -162,6 +183,8 @@ export async function translate(
     groups: assessed,
     problems: assessed.flatMap((a) => a.problems),
     reprocessWindow,
+    reprocessWindowExact,
+    reprocessBasis,
     rpoMessages,
     rpoAgeMs,
   };
@@ -194,6 +217,8 @@ export function translationOutputs(t: Translation): JsonObject {
     translated,
     groups,
     reprocessWindow: t.reprocessWindow,
+    reprocessWindowExact: t.reprocessWindowExact,
+    reprocessBasis: t.reprocessBasis,
     rpoMessages: t.rpoMessages,
     rpoAgeMs: t.rpoAgeMs,
   };

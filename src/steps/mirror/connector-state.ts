@@ -2,7 +2,7 @@
 // RUNNING through the Connect REST API; verify waits until the connector and its tasks report it.
 import { z } from "zod";
 import type { ConnectorStatus } from "../../adapters/kafka/connect-client.js";
-import "../../adapters/kafka/kafka-adapter.js";
+import type { KafkaAdapter } from "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
@@ -23,8 +23,36 @@ const inputSchema = (t: TargetCatalog) =>
   });
 type Input = z.infer<ReturnType<typeof inputSchema>>;
 
-const settled = (s: ConnectorStatus | null, state: string): boolean =>
-  s !== null && s.state === state && s.tasks.every((t) => t.state === state);
+/**
+ * How the worker confirms a connector reached the state, or null. RUNNING: connector and every task.
+ * PAUSED: every task paused is what stops replication; the connector's own state may lag when its
+ * thread is blocked on a source cluster that is gone (MirrorSourceConnector keeps reporting RUNNING
+ * while dc1 is down). Its target state is already PAUSED in the worker's config topic, so tasks it
+ * (re)starts later start paused: the tasks' states are the confirmation.
+ */
+function confirmation(s: ConnectorStatus | null, state: string): string | null {
+  if (s === null) return null;
+  const tasksThere = s.tasks.every((t) => t.state === state);
+  if (s.state === state && tasksThere) return "connector and tasks";
+  if (state === "PAUSED" && tasksThere && s.state !== "FAILED")
+    return s.tasks.length === 0
+      ? `no tasks running (connector ${s.state})`
+      : `tasks paused (connector ${s.state})`;
+  return null;
+}
+
+/** Whether the flow's source cluster answers within a few seconds. */
+async function reachable(kafka: KafkaAdapter, flow: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await kafka
+      .cluster(kafka.flow(flow).source)
+      .listTopics(AbortSignal.any([signal, AbortSignal.timeout(8_000)]));
+    return true;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return false;
+  }
+}
 
 function connectorStateStep(kind: "mirror.pause" | "mirror.resume"): AnyStep {
   const desired = kind === "mirror.pause" ? "PAUSED" : "RUNNING";
@@ -74,10 +102,30 @@ function connectorStateStep(kind: "mirror.pause" | "mirror.resume"): AnyStep {
       const { connect, connectors } = flowConnectors(ctx.adapters.kafka, input.flow, input.connectors);
       const deadline = ctx.clock.now() + input.settleMs;
       const names = plan.changes.length ? connectors.map((c) => c.name) : [];
+      let sourceDown: boolean | undefined;
       for (;;) {
         const statuses = await Promise.all(names.map((n) => connect.status(n, ctx.signal)));
-        const waiting = names.filter((_, i) => !settled(statuses[i]!, desired));
-        if (waiting.length === 0) return { connectors: names.length };
+        const confirmed = statuses.map((st) => confirmation(st, desired));
+        if (desired === "PAUSED" && confirmed.some((c) => c === null)) {
+          // A task blocked on a source cluster that is gone (MirrorCheckpointTask waits in an admin
+          // call to it) cannot report PAUSED until that call returns. It copies nothing meanwhile,
+          // and once it returns the worker applies the PAUSED target state it already accepted.
+          sourceDown ??= !(await reachable(ctx.adapters.kafka, input.flow, ctx.signal));
+          if (sourceDown) {
+            const source = ctx.adapters.kafka.flow(input.flow).source;
+            statuses.forEach((st, i) => {
+              if (confirmed[i] === null && st !== null && st.state !== "FAILED")
+                confirmed[i] =
+                  `pause accepted by the worker; ${st.tasks.filter((t) => t.state !== "PAUSED").length} task(s) blocked on unreachable ${source} pause when it returns`;
+            });
+          }
+        }
+        const waiting = names.filter((_, i) => confirmed[i] === null);
+        if (waiting.length === 0) {
+          const confirmedBy: JsonObject = {};
+          names.forEach((n, i) => (confirmedBy[n] = confirmed[i]!));
+          return { connectors: names.length, confirmedBy };
+        }
         if (ctx.clock.now() >= deadline) {
           throw new SwitchoverError(
             ErrorCode.VerifyFailed,

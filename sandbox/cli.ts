@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bindComponent } from "./components/bind.js";
-import { connectComponent } from "./components/connect.js";
+import { connectComponents } from "./components/connect.js";
 import { kafkaNodeComponent, killKafkaNode } from "./components/kafka.js";
 import { redisComponent } from "./components/redis.js";
 import { SandboxError } from "./components/types.js";
@@ -21,18 +21,19 @@ import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
 import { killProcess } from "./lib/process.js";
 import { withCliLock } from "./lib/cli-lock.js";
 import { seedReplicated, seedStretch } from "./seed.js";
-import { connectWorker, kafkaNodes } from "./topology.js";
+import { connectWorker, connectWorkers, kafkaNodes } from "./topology.js";
 
 const kafka = new Map(kafkaNodes.map((n) => [n.id, kafkaNodeComponent(n)]));
-const all: Component[] = [...kafka.values(), connectComponent, bindComponent, redisComponent];
+const all: Component[] = [...kafka.values(), ...connectComponents, bindComponent, redisComponent];
+const connectIds = new Set(connectWorkers.map((w) => w.id));
 const byId = new Map(all.map((c) => [c.id, c]));
 
 /** Names `up` accepts besides component ids. */
 const groups: Record<string, string[]> = {
   kafka: kafkaNodes.map((n) => n.id),
-  replicated: ["dc1-kafka", "dc2-kafka", connectWorker.id],
+  replicated: ["dc1-kafka", "dc2-kafka", ...connectIds],
   stretch: kafkaNodes.filter((n) => n.cluster === "stretch").map((n) => n.id),
-  connect: [connectWorker.id],
+  connect: [...connectIds],
   mm2: ["dc1-kafka", "dc2-kafka", connectWorker.id],
   dns: [bindComponent.id],
 };
@@ -51,7 +52,8 @@ function resolveTargets(names: string[]): string[] {
     );
     if (nodes.length === 0) throw unknownTarget(name);
     nodes.forEach((n) => out.add(n.id));
-    if (cluster === undefined && dc === connectWorker.datacenter) out.add(connectWorker.id);
+    if (cluster === undefined)
+      connectWorkers.filter((w) => w.datacenter === dc).forEach((w) => out.add(w.id));
   }
   return [...out];
 }
@@ -65,7 +67,7 @@ function resolveComponents(names: string[]): string[] {
     members.forEach((m) => out.add(m));
   }
   // Connect needs both sides of the replicated pair.
-  if (out.has(connectWorker.id)) ["dc1-kafka", "dc2-kafka"].forEach((m) => out.add(m));
+  if ([...connectIds].some((id) => out.has(id))) ["dc1-kafka", "dc2-kafka"].forEach((m) => out.add(m));
   return all.map((c) => c.id).filter((id) => out.has(id));
 }
 
@@ -94,7 +96,7 @@ async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Prom
   try {
     // Kafka nodes, DNS and Redis start together (the stretched cluster's quorum needs its voters
     // at once); seed data next; Connect last, since MM2 needs both clusters and the topics.
-    const first = ids.filter((id) => id !== connectWorker.id);
+    const first = ids.filter((id) => !connectIds.has(id));
     await Promise.all(
       first.map(async (id) => {
         const s = await byId.get(id)!.start(paths, opts);
@@ -105,12 +107,16 @@ async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Prom
     );
     if (ids.includes("dc1-kafka")) await seedReplicated();
     if (ids.includes("stretch-1")) await seedStretch();
-    if (ids.includes(connectWorker.id)) {
-      const s = await connectComponent.start(paths, opts);
-      say(
-        `ready  ${connectWorker.id.padEnd(12)} ${s.endpoints.join(" ")}  ${s.detail ?? ""}  (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      );
-    }
+    await Promise.all(
+      connectComponents
+        .filter((c) => ids.includes(c.id))
+        .map(async (c) => {
+          const s = await c.start(paths, opts);
+          say(
+            `ready  ${c.id.padEnd(12)} ${s.endpoints.join(" ")}  ${s.detail ?? ""}  (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          );
+        }),
+    );
   } catch (err) {
     // Leave nothing half-started: stop what this invocation started.
     await Promise.all(
@@ -137,8 +143,8 @@ async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Prom
 }
 
 async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
-  await connectComponent.stop(paths);
-  await Promise.all(all.filter((c) => c !== connectComponent).map((c) => c.stop(paths)));
+  await Promise.all(connectComponents.map((c) => c.stop(paths)));
+  await Promise.all(all.filter((c) => !connectIds.has(c.id)).map((c) => c.stop(paths)));
   if (purge) {
     for (const dir of ["kafka", "connect", "bind", "redis", "run", "logs"])
       rmSync(join(paths.state, dir), { recursive: true, force: true });
@@ -161,11 +167,12 @@ async function stop(paths: SandboxPaths, targets: string[]): Promise<void> {
 
 async function start(paths: SandboxPaths, targets: string[], timeoutMs: number): Promise<void> {
   const ids = resolveTargets(targets);
-  const connectToo = ids.includes(connectWorker.id);
   await Promise.all(
-    ids.filter((id) => id !== connectWorker.id).map((id) => byId.get(id)!.start(paths, { timeoutMs })),
+    ids.filter((id) => !connectIds.has(id)).map((id) => byId.get(id)!.start(paths, { timeoutMs })),
   );
-  if (connectToo) await connectComponent.start(paths, { timeoutMs });
+  await Promise.all(
+    connectComponents.filter((c) => ids.includes(c.id)).map((c) => c.start(paths, { timeoutMs })),
+  );
   ids.forEach((id) => say(`ready  ${id}`));
 }
 

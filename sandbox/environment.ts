@@ -10,7 +10,18 @@ import type { Config, Role } from "../src/config/schema.js";
 import { clusterBootstrap } from "./components/kafka.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
-import { connectWorker, dns, HOST, kafkaNodes, mm2Flows, port, redis } from "./topology.js";
+import {
+  connectWorker,
+  connectWorkers,
+  dns,
+  HOST,
+  kafkaNodes,
+  mm2Flows,
+  port,
+  redis,
+  reverseConnectWorker,
+  reverseFlows,
+} from "./topology.js";
 
 /**
  * Control ports of the demo apps (sandbox/apps) that the environment's consumer fleets call: the
@@ -97,22 +108,38 @@ export function sandboxEnvironment(paths: SandboxPaths, tokens: Partial<Record<R
         ),
       },
     },
-    connect: {
-      [connectWorker.id]: { url: `http://${HOST}:${connectWorker.restPort}`, cluster: connectWorker.cluster },
-    },
-    replication: Object.fromEntries(
-      mm2Flows.map((flow) => [
-        flow.id,
-        {
-          source: "dc1",
-          target: "dc2",
-          naming: flow.naming,
-          topics: flow.topics,
-          connect: connectWorker.id,
-          connectors: flow.connectors,
-        },
-      ]),
+    connect: Object.fromEntries(
+      connectWorkers.map((w) => [w.id, { url: `http://${HOST}:${w.restPort}`, cluster: w.cluster }]),
     ),
+    replication: {
+      ...Object.fromEntries(
+        mm2Flows.map((flow) => [
+          flow.id,
+          {
+            source: "dc1",
+            target: "dc2",
+            naming: flow.naming,
+            topics: flow.topics,
+            connect: connectWorker.id,
+            connectors: flow.connectors as Record<string, string>,
+          },
+        ]),
+      ),
+      // Created by mm2-failback (reverse: true) on dc1's worker; declared so steps can check them.
+      ...Object.fromEntries(
+        reverseFlows.map((flow) => [
+          flow.id,
+          {
+            source: "dc2",
+            target: "dc1",
+            naming: flow.naming,
+            topics: flow.topics,
+            connect: reverseConnectWorker.id,
+            connectors: flow.connectors,
+          },
+        ]),
+      ),
+    },
     dns: {
       sandbox: {
         provider: "rfc2136",

@@ -100,13 +100,46 @@ export const kafkaNodes: KafkaNode[] = [
   },
 ];
 
+export interface ConnectWorker {
+  id: string;
+  datacenter: Datacenter;
+  /** The Kafka cluster the worker belongs to (Connect writes to its own cluster). */
+  cluster: "dc1" | "dc2";
+  restPort: number;
+  /** Worker group and the prefix of its config/offset/status topics on its cluster. */
+  groupId: string;
+  storagePrefix: string;
+  /** JVM heap in MiB. */
+  heapMb: number;
+}
+
 /** Kafka Connect worker in dc2 running the MirrorMaker 2 connectors (dc1 → dc2). */
-export const connectWorker = {
+export const connectWorker: ConnectWorker = {
   id: "dc2-connect",
-  datacenter: "dc2" as Datacenter,
+  datacenter: "dc2",
   cluster: "dc2",
   restPort: port(28083),
+  groupId: "switchover-mm2",
+  storagePrefix: "mm2",
+  heapMb: 512,
 };
+
+/**
+ * Kafka Connect worker in dc1, idle until a failback creates the reverse flow (dc2 → dc1) on it:
+ * MM2 connectors write to the worker's own cluster, so replicating into dc1 needs a worker there.
+ * It is part of dc1: `sandbox stop dc1` loses it with the brokers.
+ */
+export const reverseConnectWorker: ConnectWorker = {
+  id: "dc1-connect",
+  datacenter: "dc1",
+  cluster: "dc1",
+  restPort: port(18083),
+  groupId: "switchover-mm2-dc1",
+  storagePrefix: "mm2-dc1",
+  heapMb: 256,
+};
+
+export const connectWorkers: ConnectWorker[] = [connectWorker, reverseConnectWorker];
 
 /**
  * Two MM2 flows run side by side on the worker so both naming schemes are live at once:
@@ -132,6 +165,21 @@ export const mm2Flows = [
     connectors: { source: "mm2-prefixed-source", checkpoint: "mm2-prefixed-checkpoint" },
   },
 ];
+
+/**
+ * The reverse flows failback creates on dc1's worker (mirror.createFlow reverseOf a forward flow,
+ * connector names = the forward ones + "-reverse"): dc2 → dc1 with the same naming and topics.
+ */
+export const reverseFlows = mm2Flows.map((f) => ({
+  id: f.id.replace("dc1-to-dc2", "dc2-to-dc1"),
+  reverseOf: f.id,
+  naming: f.naming,
+  topics: f.topics,
+  connectors: {
+    source: `${f.connectors.source}-reverse`,
+    checkpoint: `${f.connectors.checkpoint}-reverse`,
+  },
+}));
 
 /** Stretched-cluster demo topics: RF 4 (two per DC), min.insync.replicas 3 > replicas per DC. */
 export const stretchTopics: {

@@ -55,6 +55,7 @@ describe("sandbox status", () => {
       [
         "bind",
         "dc1-kafka",
+        "dc1-connect",
         "dc2-connect",
         "dc2-kafka",
         "redis",

@@ -13,6 +13,7 @@ import { repoRoot } from "../../sandbox/lib/paths.js";
 import { replicatedTopics } from "../../sandbox/seed.js";
 import {
   connectWorker,
+  connectWorkers,
   dns,
   HOST,
   KAFKA_VERSION,
@@ -20,6 +21,7 @@ import {
   mm2Flows,
   PORT_OFFSET,
   redis,
+  reverseConnectWorker,
   stretchTopics,
 } from "../../sandbox/topology.js";
 import type { KafkaNode } from "../../sandbox/topology.js";
@@ -289,9 +291,14 @@ describe.skipIf(shifted)("docker-compose.yml: Kafka nodes match sandbox/topology
   });
 });
 
-describe.skipIf(shifted)("docker-compose.yml: Connect worker and MirrorMaker 2", () => {
-  const svc = service(connectWorker.id);
-  const workerFile = "deploy/compose/connect/worker.properties";
+const workerFiles: Record<string, string> = {
+  [connectWorker.id]: "deploy/compose/connect/worker.properties",
+  [reverseConnectWorker.id]: "deploy/compose/connect/dc1-worker.properties",
+};
+
+describe.skipIf(shifted).each(connectWorkers)("docker-compose.yml: Connect worker $id", (w) => {
+  const svc = service(w.id);
+  const workerFile = workerFiles[w.id]!;
   const worker = properties(read(workerFile));
 
   it("runs connect-distributed.sh from apache/kafka with the mounted worker.properties", () => {
@@ -305,19 +312,27 @@ describe.skipIf(shifted)("docker-compose.yml: Connect worker and MirrorMaker 2",
     const listen = /^http:\/\/0\.0\.0\.0:(\d+)$/.exec(worker.listeners ?? "");
     expect(listen).not.toBeNull();
     expect(published(svc)).toEqual([
-      { ip: HOST, published: connectWorker.restPort, target: Number(listen![1]), protocol: "tcp" },
+      { ip: HOST, published: w.restPort, target: Number(listen![1]), protocol: "tcp" },
     ]);
-    expect(Number(listen![1])).toBe(connectWorker.restPort);
-    expect(worker["rest.advertised.host.name"]).toBe(connectWorker.id);
-    expect(worker["rest.advertised.port"]).toBe(String(connectWorker.restPort));
+    expect(Number(listen![1])).toBe(w.restPort);
+    expect(worker["rest.advertised.host.name"]).toBe(w.id);
+    expect(worker["rest.advertised.port"]).toBe(String(w.restPort));
   });
 
-  it("stores its state on the cluster of its datacenter", () => {
-    expect(worker["bootstrap.servers"]).toBe(containerBootstrap(connectWorker.cluster as "dc2").join(","));
+  it("stores its state on the cluster of its datacenter, in its own group and topics", () => {
+    expect(worker["bootstrap.servers"]).toBe(containerBootstrap(w.cluster).join(","));
+    expect(worker["group.id"]).toBe(w.groupId);
+    expect([
+      worker["config.storage.topic"],
+      worker["offset.storage.topic"],
+      worker["status.storage.topic"],
+    ]).toEqual(["configs", "offsets", "status"].map((t) => `${w.storagePrefix}-${t}`));
     expect(worker["key.converter"]).toBe("org.apache.kafka.connect.converters.ByteArrayConverter");
     expect(worker["value.converter"]).toBe("org.apache.kafka.connect.converters.ByteArrayConverter");
   });
+});
 
+describe.skipIf(shifted)("docker-compose.yml: MirrorMaker 2", () => {
   it("has one JSON file per connector, equal to mm2Connectors() but for container bootstrap addresses", () => {
     const dir = join(COMPOSE_DIR, "mm2", "connectors");
     const expected = mm2Connectors();
@@ -447,7 +462,7 @@ describe.skipIf(shifted)("deploy/compose/switchover.yaml and the switchover serv
         ...worker,
         url: worker.url.replace(`//${HOST}:`, `//${name}:`),
       });
-      expect(name).toBe(connectWorker.id);
+      expect(connectWorkers.map((w) => w.id)).toContain(name);
     }
     expect(config.replication).toEqual(sandbox.replication);
   });

@@ -32,6 +32,7 @@ import type { Clock } from "./engine/ports/clock.js";
 import type { Logger } from "./engine/ports/logger.js";
 import type { AdapterMap, AnyStep } from "./engine/step-contract.js";
 import { targetsFromConfig } from "./engine/target-catalog.js";
+import { isAllowedUrl } from "./engine/target-ref.js";
 import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
 import { faultHookFromEnv } from "./queue/fault-injection.js";
 import { redisOptionsFromUrl } from "./queue/redis-connection.js";
@@ -172,7 +173,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     twoPersonRule: svc.twoPersonRule,
     operatorRunbooks: svc.operatorRunbooks,
   });
-  const schedules = new ScheduleService(redis, prefix, queue);
+  const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
   const readiness = new Readiness(
     opts.readinessChecks ?? [
       { name: "redis", check: async () => void (await redis.ping()) },
@@ -262,6 +263,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
           settings: svc.queue,
           observer: metrics,
           onSchedule,
+          onRunSettled: (run, runMeta) => schedules.onRunSettled(run, runMeta, logger),
         }).start();
 
   const reconciler =

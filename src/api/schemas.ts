@@ -60,6 +60,7 @@ export const scheduleBody = z.strictObject({
   params: paramsSchema.default({}),
   dryRun: z.boolean().default(true),
   reason: reason.optional(),
+  webhook: z.string().url().max(2000).optional(),
 }) satisfies z.ZodType<S["ScheduleRequest"]>;
 
 const boolString = z.enum(["true", "false"]).transform((v) => v === "true");

@@ -14,7 +14,7 @@ import type { RunRecord } from "../engine/run-record.js";
 import { isTerminalRun } from "../engine/states.js";
 import type { RedisConnectionOptions } from "./redis-connection.js";
 import type { RunLeases } from "./run-lease.js";
-import type { RunMetaStore } from "./run-meta.js";
+import type { RunMeta, RunMetaStore } from "./run-meta.js";
 import { RUN_JOB, SCHEDULE_JOB } from "./run-queue.js";
 import type { RunJobData, ScheduleJobData } from "./run-queue.js";
 import type { TargetLocks } from "./target-lock.js";
@@ -46,6 +46,8 @@ export interface RunWorkerDeps {
   observer?: WorkerObserver;
   /** Fires a schedule: starts its runbook (trigger: schedule). */
   onSchedule: (data: ScheduleJobData) => Promise<void>;
+  /** Called once a run this worker drove settles (game-day comparison and webhook). */
+  onRunSettled?: (run: RunRecord, meta: RunMeta) => Promise<void>;
 }
 
 type Outcome = { state: string } | { skipped: string };
@@ -138,7 +140,14 @@ export class RunWorker {
         throw new WaitingError();
       }
       this.observe(result, started);
-      if (isTerminalRun(result.state)) await this.deps.locks.release(meta.targets, runId);
+      if (isTerminalRun(result.state)) {
+        await this.deps.locks.release(meta.targets, runId);
+        await this.deps
+          .onRunSettled?.(result, meta)
+          .catch((err: unknown) =>
+            log.warn({ err: err instanceof Error ? err.message : String(err) }, "after-run hook failed"),
+          );
+      }
       log.info({ state: result.state }, "run driven");
       return { state: result.state };
     } catch (err) {

@@ -166,6 +166,7 @@ export interface HarnessOptions {
   service?: Record<string, unknown>;
   readinessChecks?: DependencyCheck[];
   clusters?: Record<string, unknown>;
+  http?: { allow: string[] };
 }
 
 export function testConfig(
@@ -190,6 +191,7 @@ export function testConfig(
       dc2: { bootstrapServers: [`127.0.0.1:${port(29092)}`] },
     },
     replication: {},
+    ...(extra.http ? { http: extra.http } : {}),
     redis: { url: REDIS_URL, prefix },
     service: {
       auth: {

@@ -929,6 +929,12 @@ export interface components {
             /** @default true */
             dryRun: boolean;
             reason?: string;
+            /**
+             * @description POSTed (JSON: event gameday.regressed, schedule, runbook, runId, state, comparison) when a
+             *     drill of this schedule is slower than the previous one by more than 50 % or ends
+             *     differently. Must be under a config `http.allow` prefix (422 otherwise).
+             */
+            webhook?: string;
         };
         Schedule: {
             id: string;
@@ -938,6 +944,7 @@ export interface components {
             params: components["schemas"]["Params"];
             dryRun: boolean;
             reason?: string;
+            webhook?: string;
             createdBy: string;
             createdAt: number;
             /** @description Next fire time */

@@ -54,7 +54,12 @@ export function runRoutes(deps: ApiDeps): Router {
     parseRequest(noQuery, req.query, "query");
     const format = reportFormat(req);
     const { run, meta } = await deps.runs.record(id);
-    const report = buildReport(run, meta, await deps.events.range(id, undefined, 5_000));
+    const report = buildReport(
+      run,
+      meta,
+      await deps.events.range(id, undefined, 5_000),
+      await deps.schedules.comparisonOf(id),
+    );
     if (format === "text") res.type("text/plain").send(renderReportText(report));
     else if (format === "html") res.type("text/html").send(renderReportHtml(report));
     else res.json(report);

@@ -4,7 +4,7 @@
 // the world after failback equals the world before. Cleans up what it started; the sandbox stays up.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot } from "./lib/paths.js";
+import { sandboxPaths } from "./lib/paths.js";
 import { KAFKA_VERSION, port } from "./topology.js";
 import { checkMm2Invariants, failedChecks } from "./drill/invariants.js";
 import { runMm2Drill } from "./drill/mm2-drill.js";
@@ -18,7 +18,7 @@ const say = (line: string) => console.log(`${stamp()} ${line}`);
 const section = (title: string) =>
   console.log(`\n${stamp()} ── ${title} ${"─".repeat(Math.max(0, 60 - title.length))}`);
 
-const cache = join(repoRoot, ".sandbox", "cache");
+const { cache, state } = sandboxPaths();
 const warm = existsSync(join(cache, `kafka-${KAFKA_VERSION}`, "lib"));
 section("sandbox");
 if (!warm) say("first run: fetching the Kafka 4.3 jars from Maven Central (a few minutes; progress below)");
@@ -36,7 +36,7 @@ const stopAll = async () => {
 process.on("SIGINT", () => void stopAll().finally(() => process.exit(130)));
 try {
   section("switchover service");
-  const dir = join(repoRoot, ".sandbox", "drill", new Date().toISOString().replace(/[:.]/g, "-"));
+  const dir = join(state, "drill", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(dir, { recursive: true });
   service = await startService(dir, Number(process.env.DEMO_PORT ?? port(18080)));
   say(`npm start (API + worker) on ${service.url}; log ${service.logFile}`);

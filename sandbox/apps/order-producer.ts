@@ -1,6 +1,8 @@
 // Demo order producer: sequenced order ids, acks=all, bootstrapping through the sandbox DNS name.
 // Every acknowledged id is appended (with cluster, partition, offset) to a JSONL ledger, which the
-// drills compare against what consumers processed. On errors it re-resolves DNS and reconnects.
+// drills compare against what consumers processed. It follows the DNS name: re-resolved every
+// --reresolve-ms (as a client honouring the record's TTL would), on any error, and on POST /reresolve;
+// when the name points at another cluster it reconnects there.
 import { appendFileSync } from "node:fs";
 import { dns, HOST } from "../topology.js";
 import { parseArgs } from "node:util";
@@ -18,6 +20,8 @@ const { values: opts } = parseArgs({
     ledger: { type: "string", default: ".sandbox/apps/producer.jsonl" },
     port: { type: "string", default: "0" },
     start: { type: "string", default: "1" },
+    /** How often the name is resolved again (the sandbox record's TTL is 30 s; drills want faster). */
+    "reresolve-ms": { type: "string", default: "2000" },
   },
 });
 
@@ -28,9 +32,12 @@ let acked = 0;
 let failures = 0;
 let lastError = "";
 let producer: Producer | undefined;
+let nextResolveAt = 0;
+let moves = 0;
 
 async function connect(): Promise<Producer> {
   const boot = await resolveBootstrap(opts.name, opts.dns);
+  nextResolveAt = Date.now() + Number(opts["reresolve-ms"]);
   const kafka = new Kafka({
     clientId: "demo-order-producer",
     brokers: boot.brokers,
@@ -44,7 +51,25 @@ async function connect(): Promise<Producer> {
   return p;
 }
 
+async function disconnect(): Promise<void> {
+  const old = producer;
+  producer = undefined;
+  await old?.disconnect().catch(() => undefined);
+}
+
+/** Resolves the name again; when it now points at another cluster, the next send goes there. */
+async function followDns(force = false): Promise<void> {
+  if (!producer || (!force && Date.now() < nextResolveAt)) return;
+  nextResolveAt = Date.now() + Number(opts["reresolve-ms"]);
+  const boot = await resolveBootstrap(opts.name, opts.dns).catch(() => undefined);
+  if (boot && boot.canonical !== cluster) {
+    moves++;
+    await disconnect();
+  }
+}
+
 async function produceOne(): Promise<void> {
+  await followDns();
   producer ??= await connect();
   const id = seq;
   const [meta] = await producer.send({
@@ -57,7 +82,7 @@ async function produceOne(): Promise<void> {
   acked++;
   appendFileSync(
     opts.ledger,
-    `${JSON.stringify({ id, cluster, partition: meta?.partition, offset: meta?.baseOffset })}\n`,
+    `${JSON.stringify({ id, cluster, partition: meta?.partition, offset: meta?.baseOffset, at: Date.now() })}\n`,
   );
 }
 
@@ -72,9 +97,7 @@ async function loop(): Promise<void> {
         failures++;
         lastError = err instanceof Error ? err.message : String(err);
         // The cluster may be gone or DNS repointed: drop the connection and resolve again.
-        const old = producer;
-        producer = undefined;
-        await old?.disconnect().catch(() => undefined);
+        await disconnect();
         await new Promise((r) => setTimeout(r, 1_000));
       }
     }
@@ -84,13 +107,16 @@ async function loop(): Promise<void> {
 
 const server = await startControlServer(
   Number(opts.port),
-  () => ({ app: "order-producer", producing, cluster, nextId: seq, acked, failures, lastError }),
+  () => ({ app: "order-producer", producing, cluster, nextId: seq, acked, failures, moves, lastError }),
   {
     stop: async () => {
       producing = false;
     },
     start: async () => {
       producing = true;
+    },
+    reresolve: async () => {
+      await followDns(true);
     },
   },
 );

@@ -4,7 +4,14 @@ export interface RunSummary {
   id: string;
   state: string;
   dryRun: boolean;
-  steps: { id: string; state: string; outputs?: Record<string, unknown>; error?: unknown }[];
+  steps: {
+    id: string;
+    state: string;
+    outputs?: Record<string, unknown>;
+    error?: unknown;
+    startedAt?: number;
+    finishedAt?: number;
+  }[];
   error?: unknown;
 }
 
@@ -48,10 +55,11 @@ export class SwitchoverApi {
     return json.run ?? json;
   }
 
-  async revert(runId: string, reason: string): Promise<RunSummary> {
+  /** POST /v1/runs/{id}/revert; the API's default is a dry-run, so say which. */
+  async revert(runId: string, reason: string, dryRun: boolean): Promise<RunSummary> {
     const res = await this.#request(`/v1/runs/${runId}/revert`, {
       method: "POST",
-      body: JSON.stringify({ reason }),
+      body: JSON.stringify({ reason, dryRun }),
     });
     const json = (await res.json()) as { run?: RunSummary } & RunSummary;
     return json.run ?? json;

@@ -12,6 +12,8 @@ export interface LedgerEntry {
   topic?: string;
   partition: number;
   offset: string;
+  /** Producer ledger: when the broker acknowledged it (epoch ms). */
+  at?: number;
 }
 
 export interface DemoApp {

@@ -1,5 +1,14 @@
 // The drill invariants, as named checks the demo prints and the e2e tests assert.
-import type { Mm2DrillResult } from "./mm2-drill.js";
+import type { Mm2DrillResult, StrandedRange } from "./mm2-drill.js";
+
+/** Clock and timestamp granularity between the producer's ack time and the record timestamps. */
+const RPO_SLACK_MS = 1_000;
+
+function rangesText(ranges: readonly StrandedRange[]): string {
+  return ranges.length === 0
+    ? "none"
+    : ranges.map((r) => `${r.topic}-${r.partition} ${r.fromOffset}..${r.toOffset} (${r.count})`).join(", ");
+}
 
 export interface InvariantCheck {
   name: string;
@@ -22,6 +31,7 @@ export function predictedReprocess(r: Mm2DrillResult): number | null {
 export function checkMm2Invariants(r: Mm2DrillResult): InvariantCheck[] {
   const window = predictedReprocess(r);
   const sameConnectors = JSON.stringify(r.before.connectors) === JSON.stringify(r.after.connectors);
+  const sameConfigs = JSON.stringify(r.before.topicConfigs) === JSON.stringify(r.after.topicConfigs);
   const graceful: InvariantCheck[] =
     r.mode === "graceful"
       ? [
@@ -49,12 +59,27 @@ export function checkMm2Invariants(r: Mm2DrillResult): InvariantCheck[] {
     },
     {
       name: "stranded orders reported exactly",
-      ok: r.strandedReported === r.strandedActual,
-      // kafka.checkReplication derives "replicated up to" from the target's log end, which with
-      // identity naming also holds what producers wrote on dc2 after the failover.
-      informational: r.naming === "identity",
-      detail: `${r.strandedActual} acknowledged on dc1 but never replicated; failback's kafka.checkReplication reported ${r.strandedReported ?? "unknown"}${r.naming === "identity" ? " (known gap with identity naming: the target log end includes writes made on dc2 after failover)" : ""}`,
+      ok:
+        r.strandedReported === r.strandedActual &&
+        JSON.stringify(r.strandedReportedRanges) === JSON.stringify(r.strandedRanges),
+      detail: `${r.strandedActual} acknowledged on dc1 but never replicated (${rangesText(r.strandedRanges)}); failback's kafka.checkReplication reported ${r.strandedReported ?? "unknown"} (${r.strandedReportedRanges ? rangesText(r.strandedReportedRanges) : "no ranges"})`,
     },
+    ...(r.mode === "ungraceful"
+      ? [
+          {
+            name: "the RPO estimate bounds what was lost",
+            ok:
+              r.rpo.rpoAgeMs !== null &&
+              r.rpo.verifyAt !== null &&
+              (r.rpo.oldestStrandedAckAt === null ||
+                r.rpo.oldestStrandedAckAt >= r.rpo.verifyAt - r.rpo.rpoAgeMs - RPO_SLACK_MS),
+            detail:
+              r.rpo.rpoAgeMs === null || r.rpo.verifyAt === null
+                ? "the failover reported no RPO"
+                : `RPO ${(r.rpo.rpoAgeMs / 1000).toFixed(1)} s at the verification: lost orders acknowledged from ${new Date(r.rpo.verifyAt - r.rpo.rpoAgeMs).toISOString()} on; oldest lost order ${r.rpo.oldestStrandedAckAt === null ? "none" : new Date(r.rpo.oldestStrandedAckAt).toISOString()}`,
+          },
+        ]
+      : []),
     {
       name: "every acknowledged order processed after failback",
       ok: r.missingAfterFailback.length === 0,
@@ -65,8 +90,9 @@ export function checkMm2Invariants(r: Mm2DrillResult): InvariantCheck[] {
       ok:
         r.after.dnsTarget === r.before.dnsTarget &&
         sameConnectors &&
+        sameConfigs &&
         r.after.consumerCluster === r.before.consumerCluster,
-      detail: `DNS ${r.before.dnsTarget} → ${r.after.dnsTarget}; connectors ${sameConnectors ? "as before" : `${JSON.stringify(r.before.connectors)} → ${JSON.stringify(r.after.connectors)}`}; consumers on ${r.after.consumerCluster}`,
+      detail: `DNS ${r.before.dnsTarget} → ${r.after.dnsTarget}; connectors ${sameConnectors ? "as before" : `${JSON.stringify(r.before.connectors)} → ${JSON.stringify(r.after.connectors)}`}; topic configs ${sameConfigs ? "as before" : `${JSON.stringify(r.before.topicConfigs)} → ${JSON.stringify(r.after.topicConfigs)}`}; consumers on ${r.after.consumerCluster}`,
     },
   ];
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ClusterClient } from "../../src/adapters/kafka/cluster-client.js";
 import { loadConfig } from "../../src/config/load.js";
 import { demoApps } from "../environment.js";
-import { repoRoot } from "../lib/paths.js";
+import { configFile, sandboxPaths } from "../lib/paths.js";
 import type { LiveEvent, RunSummary, SwitchoverApi } from "./api-client.js";
 import { startApp } from "./demo-apps.js";
 import type { DemoApp, LedgerEntry } from "./demo-apps.js";
@@ -42,6 +42,17 @@ export interface StateSnapshot {
   dnsTarget: string;
   connectors: Record<string, string>;
   consumerCluster: string;
+  /** Dynamic config overrides of the drill's topic on dc1 and of its replica on dc2. */
+  topicConfigs: Record<string, Record<string, string>>;
+}
+
+/** Records acknowledged on dc1 and never replicated, per partition (what failback must report). */
+export interface StrandedRange {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  count: number;
 }
 
 export interface Mm2DrillResult {
@@ -64,6 +75,14 @@ export interface Mm2DrillResult {
   replicatedBeforeFailure: number;
   strandedActual: number;
   strandedReported: number | null;
+  /** The test's own ranges (from the producer's ledger) and failback's kafka.checkReplication's. */
+  strandedRanges: StrandedRange[];
+  strandedReportedRanges: StrandedRange[] | null;
+  /**
+   * The RPO bound check (dc1 lost): the failover said the newest replicated record was rpoAgeMs old
+   * when it measured (at verifyAt); every record actually lost was acknowledged after that point.
+   */
+  rpo: { verifyAt: number | null; rpoAgeMs: number | null; oldestStrandedAckAt: number | null };
   missingAfterFailover: number[];
   duplicatesAfterFailover: number;
   missingAfterFailback: number[];
@@ -177,7 +196,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
   const dir = join(opts.dir, `${opts.naming}-${mode}-${suffix}`);
   mkdirSync(dir, { recursive: true });
 
-  const config = loadConfig(join(repoRoot, ".sandbox", "switchover.yaml"));
+  const config = loadConfig(configFile(sandboxPaths()));
   const dc1 = new ClusterClient("dc1", config.clusters.dc1!);
   const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
   const apps: DemoApp[] = [];
@@ -190,6 +209,10 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
         `kafka-primary.dr.test points at ${dnsBefore}, not dc1: a previous drill did not fail back`,
       );
     const connectorsBefore = await connectorStates();
+    const topicConfigs = async (): Promise<Record<string, Record<string, string>>> => ({
+      [`dc1/${topic}`]: (await dc1.topicOverrides([topic])).get(topic)?.values ?? {},
+      [`dc2/${remote}`]: (await dc2.topicOverrides([remote])).get(remote)?.values ?? {},
+    });
 
     say(`topic ${topic} (3 partitions) on dc1, ${opts.naming} naming → ${remote} on dc2; group ${group}`);
     const admin = await dc1.admin();
@@ -200,6 +223,11 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     await until(`${remote} mirrored to dc2`, 90_000, async () =>
       (await dc2.listTopics()).includes(remote) ? true : undefined,
     );
+    // MM2 copies topic configs every 10 s: give dc2 that long to match dc1, then take the before-state.
+    const configsBefore = await until("topic configs mirrored", 15_000, async () => {
+      const c = await topicConfigs();
+      return JSON.stringify(c[`dc1/${topic}`]) === JSON.stringify(c[`dc2/${remote}`]) ? c : undefined;
+    }).catch(() => topicConfigs());
 
     const consumer = await startApp("order-consumer", dir, consumerPort, { topic, group });
     apps.push(consumer);
@@ -264,6 +292,20 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     const onDc2 = await topicIds(dc2, remote);
     const replicated = acked1.filter((id) => onDc2.has(id));
     const stranded = acked1.filter((id) => !onDc2.has(id));
+    const strandedEntries = producer.entries().filter((e) => e.cluster.startsWith("dc1") && !onDc2.has(e.id));
+    const strandedRanges: StrandedRange[] = [];
+    for (const partition of [...new Set(strandedEntries.map((e) => e.partition))].sort((a, b) => a - b)) {
+      const offsets = strandedEntries.filter((e) => e.partition === partition).map((e) => Number(e.offset));
+      strandedRanges.push({
+        topic,
+        partition,
+        fromOffset: Math.min(...offsets),
+        toOffset: Math.max(...offsets),
+        count: offsets.length,
+      });
+    }
+    const ackTimes = strandedEntries.map((e) => e.at).filter((t): t is number => typeof t === "number");
+    const verifyStep = failover.steps.find((s) => s.id === "verify-offsets");
     const processedIds = () => new Set(consumer.entries().map((e) => e.id));
     await until("consumer on dc2 processed every replicated order", 90_000, async () => {
       const seen = processedIds();
@@ -313,6 +355,9 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     if (failback.state !== "succeeded")
       throw new Error(`failback ${failback.id} ${failback.state}: ${JSON.stringify(failback.error ?? "")}`);
     const strandedOut = outputsOf(failback, "stranded");
+    const reportedRanges = Array.isArray(strandedOut.stranded)
+      ? (strandedOut.stranded as StrandedRange[]).filter((r) => r.topic === topic)
+      : null;
 
     // Back on dc1 the group resumes from its own committed offsets: the stranded orders come now.
     await until("consumer on dc1 processed the stranded orders", 60_000, async () => {
@@ -348,16 +393,29 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       ackedOnDc1: acked1.length,
       replicatedBeforeFailure: replicated.length,
       strandedActual: stranded.length,
-      strandedReported: num(strandedOut.totalLag),
+      strandedReported: reportedRanges ? reportedRanges.reduce((n, r) => n + r.count, 0) : null,
+      strandedRanges,
+      strandedReportedRanges: reportedRanges,
+      rpo: {
+        verifyAt: verifyStep?.startedAt ?? null,
+        rpoAgeMs: num(foOut.rpoAgeMs),
+        oldestStrandedAckAt: ackTimes.length ? Math.min(...ackTimes) : null,
+      },
       missingAfterFailover,
       duplicatesAfterFailover,
       missingAfterFailback,
       ackedOnDc2: acked2.length,
-      before: { dnsTarget: dnsBefore, connectors: connectorsBefore, consumerCluster: "dc1-kafka.dr.test" },
+      before: {
+        dnsTarget: dnsBefore,
+        connectors: connectorsBefore,
+        consumerCluster: "dc1-kafka.dr.test",
+        topicConfigs: configsBefore,
+      },
       after: {
         dnsTarget: await primaryCname(),
         connectors: await connectorStates(),
         consumerCluster: consumerAfter,
+        topicConfigs: await topicConfigs(),
       },
       timings: { failoverMs, failbackMs, outageToConsumingMs, totalMs: Date.now() - tStart },
     };

@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { configSchema } from "../../src/config/schema.js";
-import { repoRoot } from "../lib/paths.js";
+import { configFile, repoRoot, sandboxPaths } from "../lib/paths.js";
 import { SwitchoverApi } from "./api-client.js";
 
 export interface RunningService {
@@ -21,7 +21,7 @@ export interface RunningService {
 
 /** The sandbox environment plus an API token (only its SHA-256 is written) and a private prefix. */
 export function writeDrillConfig(dir: string, token: string): string {
-  const base = parse(readFileSync(join(repoRoot, ".sandbox", "switchover.yaml"), "utf8")) as Record<
+  const base = parse(readFileSync(configFile(sandboxPaths()), "utf8")) as Record<
     string,
     Record<string, unknown>
   >;

@@ -253,8 +253,11 @@ describe("the web page", () => {
       expect(await s.page.locator("#cancel").isVisible()).toBe(false);
       expect(await s.page.locator("#actions-note").textContent()).toContain("cannot approve");
       // Someone un-hides the button (devtools, a stale page): the API refuses and the page says why.
-      await s.page.locator("#approve").evaluate((el: HTMLButtonElement) => (el.hidden = false));
-      await s.page.locator("#approve").click();
+      // (Un-hidden and pressed at once: the page re-hides it on its next render, as it should.)
+      await s.page.locator("#approve").evaluate((el: HTMLButtonElement) => {
+        el.hidden = false;
+        el.click();
+      });
       await expect.poll(() => s.page.locator("#action-error").textContent()).toContain("403 Forbidden");
       expect(await s.page.locator("#action-error").textContent()).toContain("needs one of: approver, admin");
       expect(await s.page.locator("#action-error").getAttribute("role")).toBe("alert");

@@ -277,7 +277,16 @@ async function runsView(query, signal) {
     /** @type {RunSummary[]} */
     const items = (await api(`/v1/runs?${qs}`, { signal })).items;
     const now = Date.now();
+    // Polling must not take keyboard focus away: refocus the same run's link after the redraw.
+    const active = document.activeElement;
+    const focusedRun =
+      active && tbody.contains(active) ? active.closest("tr")?.getAttribute("data-run") : null;
     replace(tbody, ...items.map((r) => runRow(r, now)));
+    if (focusedRun) {
+      /** @type {HTMLElement | null} */ (
+        tbody.querySelector(`tr[data-run="${CSS.escape(focusedRun)}"] a`)
+      )?.focus();
+    }
     if (items.length === 0) {
       replace(tbody, h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No runs match.")));
     }

@@ -56,6 +56,7 @@ import { consumerSteps } from "./steps/consumers/index.js";
 import { dnsSteps } from "./steps/dns/index.js";
 import { kafkaSteps } from "./steps/kafka/index.js";
 import { mirrorSteps } from "./steps/mirror/index.js";
+import { listenApi } from "./api/server.js";
 
 export type Mode = "all" | "api" | "worker";
 
@@ -340,12 +341,12 @@ async function main(): Promise<void> {
   });
   if (env.TRUST_PROXY_HOPS > 0) service.app.set("trust proxy", env.TRUST_PROXY_HOPS);
   // A worker-only process still answers /healthz, /readyz and /metrics (its step durations live here).
-  const server: Server = service.app.listen(env.PORT, env.HOST, () => {
-    logger.info({ port: env.PORT, host: env.HOST, mode: env.SWITCHOVER_MODE }, "switchover listening");
+  const server: Server = listenApi(service.app, {
+    port: env.PORT,
+    host: env.HOST,
+    onListening: () =>
+      logger.info({ port: env.PORT, host: env.HOST, mode: env.SWITCHOVER_MODE }, "switchover listening"),
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -17,6 +17,7 @@ export const ProblemType = {
   MethodNotAllowed: "method-not-allowed",
   NotAcceptable: "not-acceptable",
   PayloadTooLarge: "payload-too-large",
+  HeadersTooLarge: "headers-too-large",
   UnsupportedMediaType: "unsupported-media-type",
   Validation: "validation",
   TargetLocked: "target-locked",

@@ -15,6 +15,7 @@ import { repoRoot } from "../../sandbox/lib/paths.js";
 import { startHarness } from "../api/harness.js";
 import type { Harness } from "../api/harness.js";
 import { addFigures } from "./lib/figures.js";
+import { listenApi } from "../../src/api/server.js";
 
 type Schema = Record<string, unknown>;
 interface Operation {
@@ -218,7 +219,7 @@ async function send(
 
 beforeAll(async () => {
   h = await startHarness();
-  server = h.service.app.listen(0, "127.0.0.1");
+  server = listenApi(h.service.app, { port: 0, host: "127.0.0.1" });
   await once(server, "listening");
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);

@@ -581,7 +581,7 @@ export interface components {
              * @description Stable URN per kind of problem, e.g. urn:switchover:problem:validation,
              *     …:malformed-json, …:unauthorized, …:forbidden, …:two-person-rule, …:not-found,
              *     …:target-locked, …:idempotency-key-reused, …:idempotency-in-progress,
-             *     …:payload-too-large, …:unsupported-media-type, …:invalid-transition, …:params-invalid,
+             *     …:payload-too-large, …:headers-too-large (431), …:unsupported-media-type, …:invalid-transition, …:params-invalid,
              *     …:plan-drift, …:pin-mismatch, …:not-revertible, …:internal.
              */
             type: string;

@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    reporters: ["./test/reliability/table-reporter.ts", "default"],
     projects: [
       {
         test: {

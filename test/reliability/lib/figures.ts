@@ -1,5 +1,5 @@
 // The suite's figures (kill points survived, faults injected, …), accumulated across test files in
-// one JSON file under the sandbox state dir; global-setup.ts resets it and prints it as a table.
+// one JSON file under the sandbox state dir; global-setup.ts resets it, table-reporter.ts prints it.
 // Every figure is counted from what a test observed, never written as a constant.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -196,12 +196,29 @@ async function statusOf(paths: SandboxPaths, w: ConnectWorker): Promise<Componen
  * Converges the worker to the sandbox's declared MM2: every connector with its config, running.
  * A drill that paused a flow (failover) and did not resume it is resumed here.
  */
-export async function deployConnectors(): Promise<void> {
+export async function deployConnectors(deadline = Date.now() + 60_000): Promise<void> {
   for (const [name, config] of Object.entries(mm2Connectors())) {
-    await rest(`/connectors/${name}/config`, { method: "PUT", body: JSON.stringify(config) });
+    await untilDeadline(deadline, () =>
+      rest(`/connectors/${name}/config`, { method: "PUT", body: JSON.stringify(config) }),
+    );
     const status = await rest<ConnectorStatus>(`/connectors/${name}/status`).catch(() => undefined);
     if (status?.connector.state === "PAUSED" || status?.connector.state === "STOPPED") {
-      await rest(`/connectors/${name}/resume`, { method: "PUT" });
+      await untilDeadline(deadline, () => rest(`/connectors/${name}/resume`, { method: "PUT" }));
+    }
+  }
+}
+
+/**
+ * A just-started worker may time out or answer 409 (rebalance in progress) while it joins its
+ * group: the call is retried every second until the deadline, then its last error is thrown.
+ */
+async function untilDeadline<T>(deadline: number, call: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (Date.now() + 1_000 >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
     }
   }
 }
@@ -264,7 +281,7 @@ export function connectWorkerComponent(w: ConnectWorker): Component {
             : `exited during start-up: ${tail(log, 1).slice(0, 200)}`,
         );
       }
-      if (w.id === connectWorker.id) await deployConnectors();
+      if (w.id === connectWorker.id) await deployConnectors(deadline);
       let last = "";
       const ok = await waitFor(
         async () => {

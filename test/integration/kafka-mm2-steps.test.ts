@@ -163,65 +163,77 @@ describe.each([
     expect(groupsAfter.filter((g) => !groupsBefore.has(g) && /switchover/.test(g))).toEqual([]);
   });
 
-  it("applyTranslatedOffsets refuses live members, never rewinds silently, applies once, reverts", async () => {
-    // A consumer running on dc2 in the same group: committing under it would be overwritten.
-    const consumer: Consumer = dc2.consumer({ groupId: group, sessionTimeout: 10_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: target });
-    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-    try {
-      const live = await eventually(
-        "the dc2 consumer to join",
-        async () => {
-          const e = await failure(
-            h.plan("kafka.applyTranslatedOffsets", { flow, groups: [group], maxCheckpointAge: "60s" }),
-          ).catch(() => undefined);
-          return e?.code === "CONFLICT" ? e : undefined;
-        },
-        30_000,
-        1_000,
-      );
-      expect(live.message).toMatch(
-        new RegExp(`${group} \\((Stable|PreparingRebalance|CompletingRebalance): switchover-test-dc2@`),
-      );
-      expect(live.message).toContain("stop these consumers first");
-    } finally {
-      await consumer.disconnect();
-    }
+  // Known race, to be fixed (see the issue notes): the sandbox's MM2 syncs group offsets into dc2 every
+  // second while the group is empty, and once in four CI runs it overwrote the revert's commit before
+  // verify read it back. One retry until the test fences MM2 for its group.
+  it(
+    "applyTranslatedOffsets refuses live members, never rewinds silently, applies once, reverts",
+    { retry: 1 },
+    async () => {
+      // A consumer running on dc2 in the same group: committing under it would be overwritten.
+      const consumer: Consumer = dc2.consumer({ groupId: group, sessionTimeout: 10_000 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: target });
+      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+      try {
+        const live = await eventually(
+          "the dc2 consumer to join",
+          async () => {
+            const e = await failure(
+              h.plan("kafka.applyTranslatedOffsets", { flow, groups: [group], maxCheckpointAge: "60s" }),
+            ).catch(() => undefined);
+            return e?.code === "CONFLICT" ? e : undefined;
+          },
+          30_000,
+          1_000,
+        );
+        expect(live.message).toMatch(
+          new RegExp(`${group} \\((Stable|PreparingRebalance|CompletingRebalance): switchover-test-dc2@`),
+        );
+        expect(live.message).toContain("stop these consumers first");
+      } finally {
+        await consumer.disconnect();
+      }
 
-    // Someone already consumed further on dc2: the translation is behind and must not win silently.
-    await admin2.setOffsets({ groupId: group, topic: target, partitions: [{ partition: 0, offset: "39" }] });
-    const held = await h.plan("kafka.applyTranslatedOffsets", {
-      flow,
-      groups: [group],
-      maxCheckpointAge: "60s",
-    });
-    expect(held.changes.find((c) => c.resource.endsWith("/partition/0"))).toBeUndefined();
-    expect(held.outputs.notRewound).toEqual([
-      expect.stringMatching(
-        new RegExp(`^${group} ${target.replace(/\./g, "\\.")}-0: current 39 > translated \\d+$`),
-      ),
-    ]);
+      // Someone already consumed further on dc2: the translation is behind and must not win silently.
+      await admin2.setOffsets({
+        groupId: group,
+        topic: target,
+        partitions: [{ partition: 0, offset: "39" }],
+      });
+      const held = await h.plan("kafka.applyTranslatedOffsets", {
+        flow,
+        groups: [group],
+        maxCheckpointAge: "60s",
+      });
+      expect(held.changes.find((c) => c.resource.endsWith("/partition/0"))).toBeUndefined();
+      expect(held.outputs.notRewound).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${group} ${target.replace(/\./g, "\\.")}-0: current 39 > translated \\d+$`),
+        ),
+      ]);
 
-    const input = { flow, groups: [group], maxCheckpointAge: "60s", allowRewind: true };
-    const applied = await h.run("kafka.applyTranslatedOffsets", input);
-    const p0 = applied.plan.changes.find((c) => c.resource.endsWith("/partition/0"))!;
-    expect(p0.from).toBe(39);
-    const committed = await admin2.fetchOffsets({ groupId: group, topics: [target] });
-    const translated = (applied.outputs.translated as Record<string, Record<string, Record<string, number>>>)[
-      group
-    ]![target]!;
-    for (const p of committed[0]!.partitions) expect(Number(p.offset)).toBe(translated[String(p.partition)]);
+      const input = { flow, groups: [group], maxCheckpointAge: "60s", allowRewind: true };
+      const applied = await h.run("kafka.applyTranslatedOffsets", input);
+      const p0 = applied.plan.changes.find((c) => c.resource.endsWith("/partition/0"))!;
+      expect(p0.from).toBe(39);
+      const committed = await admin2.fetchOffsets({ groupId: group, topics: [target] });
+      const translated = (
+        applied.outputs.translated as Record<string, Record<string, Record<string, number>>>
+      )[group]![target]!;
+      for (const p of committed[0]!.partitions)
+        expect(Number(p.offset)).toBe(translated[String(p.partition)]);
 
-    const again = await h.run("kafka.applyTranslatedOffsets", input);
-    expect(again.plan.changes).toEqual([]);
-    expect(again.before).toEqual({});
+      const again = await h.run("kafka.applyTranslatedOffsets", input);
+      expect(again.plan.changes).toEqual([]);
+      expect(again.before).toEqual({});
 
-    const reverted = await h.revert("kafka.applyTranslatedOffsets", applied);
-    expect(reverted!.plan.changes.map((c) => [c.field, c.to])).toContainEqual(["offset", 39]);
-    const back = await admin2.fetchOffsets({ groupId: group, topics: [target] });
-    expect(back[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe("39");
-  });
+      const reverted = await h.revert("kafka.applyTranslatedOffsets", applied);
+      expect(reverted!.plan.changes.map((c) => [c.field, c.to])).toContainEqual(["offset", 39]);
+      const back = await admin2.fetchOffsets({ groupId: group, topics: [target] });
+      expect(back[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe("39");
+    },
+  );
 });
 
 describe("bad input and a lost source", () => {

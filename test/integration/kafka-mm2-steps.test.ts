@@ -1,13 +1,13 @@
 // MM2-facing steps against the sandbox's real MirrorMaker 2: replication health, translated offsets
 // under identity and prefixed naming (checked against the checkpoints read independently), live
 // groups refused, no silent rewind, stale checkpoints caught, and reverse flows created and removed.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import { checkpointsTopic, decodeCheckpoint } from "../../src/adapters/kafka/mm2-records.js";
 import { readTopicToEnd } from "../../src/adapters/kafka/read-topic.js";
 import { eventually, kafkaFor, sandboxConfig, unique } from "./sandbox.js";
 import { failure, StepHarness } from "./kafka-harness.js";
-import { port } from "../../sandbox/topology.js";
+import { connectWorker, mm2Flows, port } from "../../sandbox/topology.js";
 
 const COMMITTED = [15, 27];
 
@@ -88,6 +88,29 @@ async function independentCheckpoints(group: string): Promise<Record<string, num
   return out;
 }
 
+/** Pauses or resumes a connector on the sandbox's dc2 worker and waits until every task says so. */
+async function setConnectorPaused(name: string, paused: boolean): Promise<void> {
+  const base = `http://127.0.0.1:${connectWorker.restPort}/connectors/${name}`;
+  const res = await fetch(`${base}/${paused ? "pause" : "resume"}`, {
+    method: "PUT",
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(res.status).toBe(202);
+  const want = paused ? "PAUSED" : "RUNNING";
+  await eventually(
+    `${name} ${want}`,
+    async () => {
+      const r = await fetch(`${base}/status`, { signal: AbortSignal.timeout(10_000) });
+      const st = (await r.json()) as { connector: { state: string }; tasks: { state: string }[] };
+      return st.connector.state === want && st.tasks.length > 0 && st.tasks.every((t) => t.state === want)
+        ? true
+        : undefined;
+    },
+    30_000,
+    250,
+  );
+}
+
 async function keyAt(topic: string, partition: number, offset: number): Promise<number> {
   const recs = await h.kafka
     .cluster("dc2")
@@ -163,77 +186,78 @@ describe.each([
     expect(groupsAfter.filter((g) => !groupsBefore.has(g) && /switchover/.test(g))).toEqual([]);
   });
 
-  // Known race, to be fixed (see the issue notes): the sandbox's MM2 syncs group offsets into dc2 every
-  // second while the group is empty, and once in four CI runs it overwrote the revert's commit before
-  // verify read it back. One retry until the test fences MM2 for its group.
-  it(
-    "applyTranslatedOffsets refuses live members, never rewinds silently, applies once, reverts",
-    { retry: 1 },
-    async () => {
-      // A consumer running on dc2 in the same group: committing under it would be overwritten.
-      const consumer: Consumer = dc2.consumer({ groupId: group, sessionTimeout: 10_000 });
-      await consumer.connect();
-      await consumer.subscribe({ topic: target });
-      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-      try {
-        const live = await eventually(
-          "the dc2 consumer to join",
-          async () => {
-            const e = await failure(
-              h.plan("kafka.applyTranslatedOffsets", { flow, groups: [group], maxCheckpointAge: "60s" }),
-            ).catch(() => undefined);
-            return e?.code === "CONFLICT" ? e : undefined;
-          },
-          30_000,
-          1_000,
-        );
-        expect(live.message).toMatch(
-          new RegExp(`${group} \\((Stable|PreparingRebalance|CompletingRebalance): switchover-test-dc2@`),
-        );
-        expect(live.message).toContain("stop these consumers first");
-      } finally {
-        await consumer.disconnect();
-      }
+  // The sandbox's MM2 also syncs translated offsets into dc2 (sync.group.offsets, every second, for
+  // groups empty there) from a view of dc2's commits it refreshes on its own clock: once in four CI
+  // runs it wrote over the revert's commit before the test read it back. Once the live-member case is
+  // done, the flow's checkpoint connector is paused (every task PAUSED) so what dc2 holds is what the
+  // step wrote; its checkpoints stay in the topic the step reads.
+  it("applyTranslatedOffsets refuses live members, never rewinds silently, applies once, reverts", async () => {
+    // A consumer running on dc2 in the same group: committing under it would be overwritten.
+    const consumer: Consumer = dc2.consumer({ groupId: group, sessionTimeout: 10_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: target });
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    try {
+      const live = await eventually(
+        "the dc2 consumer to join",
+        async () => {
+          const e = await failure(
+            h.plan("kafka.applyTranslatedOffsets", { flow, groups: [group], maxCheckpointAge: "60s" }),
+          ).catch(() => undefined);
+          return e?.code === "CONFLICT" ? e : undefined;
+        },
+        30_000,
+        1_000,
+      );
+      expect(live.message).toMatch(
+        new RegExp(`${group} \\((Stable|PreparingRebalance|CompletingRebalance): switchover-test-dc2@`),
+      );
+      expect(live.message).toContain("stop these consumers first");
+    } finally {
+      await consumer.disconnect();
+    }
 
-      // Someone already consumed further on dc2: the translation is behind and must not win silently.
-      await admin2.setOffsets({
-        groupId: group,
-        topic: target,
-        partitions: [{ partition: 0, offset: "39" }],
-      });
-      const held = await h.plan("kafka.applyTranslatedOffsets", {
-        flow,
-        groups: [group],
-        maxCheckpointAge: "60s",
-      });
-      expect(held.changes.find((c) => c.resource.endsWith("/partition/0"))).toBeUndefined();
-      expect(held.outputs.notRewound).toEqual([
-        expect.stringMatching(
-          new RegExp(`^${group} ${target.replace(/\./g, "\\.")}-0: current 39 > translated \\d+$`),
-        ),
-      ]);
+    const checkpointConnector = mm2Flows.find((f) => f.id === flow)!.connectors.checkpoint;
+    await setConnectorPaused(checkpointConnector, true);
+    onTestFinished(() => setConnectorPaused(checkpointConnector, false));
 
-      const input = { flow, groups: [group], maxCheckpointAge: "60s", allowRewind: true };
-      const applied = await h.run("kafka.applyTranslatedOffsets", input);
-      const p0 = applied.plan.changes.find((c) => c.resource.endsWith("/partition/0"))!;
-      expect(p0.from).toBe(39);
-      const committed = await admin2.fetchOffsets({ groupId: group, topics: [target] });
-      const translated = (
-        applied.outputs.translated as Record<string, Record<string, Record<string, number>>>
-      )[group]![target]!;
-      for (const p of committed[0]!.partitions)
-        expect(Number(p.offset)).toBe(translated[String(p.partition)]);
+    // Someone already consumed further on dc2: the translation is behind and must not win silently.
+    await admin2.setOffsets({
+      groupId: group,
+      topic: target,
+      partitions: [{ partition: 0, offset: "39" }],
+    });
+    const held = await h.plan("kafka.applyTranslatedOffsets", {
+      flow,
+      groups: [group],
+      maxCheckpointAge: "60s",
+    });
+    expect(held.changes.find((c) => c.resource.endsWith("/partition/0"))).toBeUndefined();
+    expect(held.outputs.notRewound).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${group} ${target.replace(/\./g, "\\.")}-0: current 39 > translated \\d+$`),
+      ),
+    ]);
 
-      const again = await h.run("kafka.applyTranslatedOffsets", input);
-      expect(again.plan.changes).toEqual([]);
-      expect(again.before).toEqual({});
+    const input = { flow, groups: [group], maxCheckpointAge: "60s", allowRewind: true };
+    const applied = await h.run("kafka.applyTranslatedOffsets", input);
+    const p0 = applied.plan.changes.find((c) => c.resource.endsWith("/partition/0"))!;
+    expect(p0.from).toBe(39);
+    const committed = await admin2.fetchOffsets({ groupId: group, topics: [target] });
+    const translated = (applied.outputs.translated as Record<string, Record<string, Record<string, number>>>)[
+      group
+    ]![target]!;
+    for (const p of committed[0]!.partitions) expect(Number(p.offset)).toBe(translated[String(p.partition)]);
 
-      const reverted = await h.revert("kafka.applyTranslatedOffsets", applied);
-      expect(reverted!.plan.changes.map((c) => [c.field, c.to])).toContainEqual(["offset", 39]);
-      const back = await admin2.fetchOffsets({ groupId: group, topics: [target] });
-      expect(back[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe("39");
-    },
-  );
+    const again = await h.run("kafka.applyTranslatedOffsets", input);
+    expect(again.plan.changes).toEqual([]);
+    expect(again.before).toEqual({});
+
+    const reverted = await h.revert("kafka.applyTranslatedOffsets", applied);
+    expect(reverted!.plan.changes.map((c) => [c.field, c.to])).toContainEqual(["offset", 39]);
+    const back = await admin2.fetchOffsets({ groupId: group, topics: [target] });
+    expect(back[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe("39");
+  });
 });
 
 describe("bad input and a lost source", () => {

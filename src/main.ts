@@ -155,7 +155,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     },
   });
   const metrics = new ServiceMetrics(
-    { recentRuns: () => store.list({ limit: 1_000 }), queueDepth: () => queue.depth() },
+    { runCounts: () => store.countByState(), queueDepth: () => queue.depth() },
     { defaultMetrics: true },
   );
   const universe = targetUniverse(config);

@@ -1,12 +1,12 @@
 // Prometheus metrics of one process, in its own registry: runs by state, step durations, queue
 // depth, target-lock contention, queue pickup latency and HTTP request durations.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { RunRecord } from "../engine/run-record.js";
+import type { RunCount } from "../engine/ports/run-store.js";
 import type { WorkerObserver } from "../queue/run-worker.js";
 
 export interface MetricsSources {
-  /** Recent runs (bounded), for the runs-by-state gauge. */
-  recentRuns?: () => Promise<RunRecord[]>;
+  /** Every stored run counted by state and mode, for the runs-by-state gauge. */
+  runCounts?: () => Promise<RunCount[]>;
   queueDepth?: () => Promise<Record<string, number>>;
 }
 
@@ -62,16 +62,16 @@ export class ServiceMetrics implements WorkerObserver {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,
     });
-    if (sources.recentRuns) {
-      const recent = sources.recentRuns;
+    if (sources.runCounts) {
+      const counts = sources.runCounts;
       new Gauge({
         name: "switchover_runs",
-        help: "Runs by state (most recent runs, bounded) and mode",
+        help: "Runs stored, by state and mode",
         labelNames: ["state", "mode"],
         registers,
         async collect() {
           this.reset();
-          for (const run of await recent()) this.inc({ state: run.state, mode: run.dryRun ? "dry" : "real" });
+          for (const { state, mode, count } of await counts()) this.set({ state, mode }, count);
         },
       });
     }

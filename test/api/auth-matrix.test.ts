@@ -177,7 +177,12 @@ describe("auth matrix", () => {
     const ready = await call(h.service.app, "GET", "/readyz");
     expect(ready.status).toBe(200);
     const metrics = await call(h.service.app, "GET", "/metrics");
-    expect(metrics.text).toContain("switchover_runs{");
+    // Every stored run counted once, whatever its state (the gauge is kept exact, not sampled).
+    const counted = [
+      ...metrics.text.matchAll(/^switchover_runs\{state="\w+",mode="(?:dry|real)"\} (\d+)$/gm),
+    ];
+    expect(counted.length).toBeGreaterThan(0);
+    expect(counted.reduce((n, m) => n + Number(m[1]), 0)).toBe(await h.redis.zcard(`${h.prefix}:runs`));
     expect(metrics.text).toContain("switchover_queue_jobs{");
     expect(metrics.text).toContain("switchover_target_lock_acquire_seconds");
     expect(metrics.text).toContain("switchover_step_duration_seconds_bucket");

@@ -1,27 +1,36 @@
 // RunStore on Redis. Each run is one hash: `v` (version), `runbook` (written once), `head` (the run's
 // own fields), `n` (step count) and `s:<i>` per step, so a transition rewrites only the run head and
 // the step that changed. Saves are compare-and-set on `v` inside a Lua script: two workers (or a
-// worker and a cancel) can never interleave a write. A sorted set indexes runs by creation time.
+// worker and a cancel) can never interleave a write. A sorted set indexes runs by creation time, and a
+// hash counts runs by state and mode (`<state>|dry` / `<state>|real`), kept exact by the same scripts:
+// each run hash holds its counted key in `st`, and a save that changes the state moves one count.
 import type { Redis } from "ioredis";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { RunRecord, StepRecord } from "../../engine/run-record.js";
 import { runNotFound, versionConflict } from "../../engine/ports/run-store.js";
-import type { RunStore, SaveOptions } from "../../engine/ports/run-store.js";
+import type { RunCount, RunStore, SaveOptions } from "../../engine/ports/run-store.js";
 
-// KEYS[1] run hash, KEYS[2] index; ARGV: createdAt, id, then field/value pairs. 1, or 0 if it exists.
+// KEYS[1] run hash, KEYS[2] index, KEYS[3] counts; ARGV: createdAt, id, counted key, then field/value
+// pairs. 1, or 0 if it exists.
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'st', ARGV[3], unpack(ARGV, 4))
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 return 1`;
 
-// KEYS[1] run hash; ARGV: expected version, new version, then field/value pairs.
-// Returns {-1, 0} if missing, {-2, stored} if stale, {new version, 0} when written.
+// KEYS[1] run hash, KEYS[2] counts; ARGV: expected version, new version, counted key, then
+// field/value pairs. Returns {-1, 0} if missing, {-2, stored} if stale, {new version, 0} when written.
 const SAVE = `
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1, 0} end
 if v ~= ARGV[1] then return {-2, tonumber(v)} end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], unpack(ARGV, 3))
+local st = redis.call('HGET', KEYS[1], 'st')
+if st ~= ARGV[3] then
+  if st then redis.call('HINCRBY', KEYS[2], st, -1) end
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'st', ARGV[3], unpack(ARGV, 4))
 return {tonumber(ARGV[2]), 0}`;
 
 export interface RedisRunStoreOptions {
@@ -37,8 +46,8 @@ export class RedisRunStore implements RunStore {
     opts: RedisRunStoreOptions,
   ) {
     this.prefix = opts.prefix;
-    redis.defineCommand("soRunCreate", { numberOfKeys: 2, lua: CREATE });
-    redis.defineCommand("soRunSave", { numberOfKeys: 1, lua: SAVE });
+    redis.defineCommand("soRunCreate", { numberOfKeys: 3, lua: CREATE });
+    redis.defineCommand("soRunSave", { numberOfKeys: 2, lua: SAVE });
   }
 
   private runKey(id: string): string {
@@ -46,6 +55,12 @@ export class RedisRunStore implements RunStore {
   }
   private indexKey(): string {
     return `${this.prefix}:runs`;
+  }
+  private countKey(): string {
+    return `${this.prefix}:runs:count`;
+  }
+  private static counted(run: RunRecord): string {
+    return `${run.state}|${run.dryRun ? "dry" : "real"}`;
   }
 
   async create(run: RunRecord): Promise<RunRecord> {
@@ -55,8 +70,10 @@ export class RedisRunStore implements RunStore {
       "soRunCreate",
       this.runKey(run.id),
       this.indexKey(),
+      this.countKey(),
       String(run.createdAt),
       run.id,
+      RedisRunStore.counted(run),
       ...fields,
     )) as number;
     if (ok !== 1) {
@@ -76,8 +93,10 @@ export class RedisRunStore implements RunStore {
     const result = (await this.call(
       "soRunSave",
       this.runKey(run.id),
+      this.countKey(),
       String(run.version),
       String(next.version),
+      RedisRunStore.counted(next),
       ...this.fields(next, opts.changedSteps),
     )) as [number, number];
     if (result[0] === -1) throw runNotFound(run.id);
@@ -123,6 +142,18 @@ export class RedisRunStore implements RunStore {
     });
   }
 
+  /** Every run stored, counted by state and mode (exact, whatever their number; zero rows left out). */
+  async countByState(): Promise<RunCount[]> {
+    const hash = await this.redis.hgetall(this.countKey());
+    return Object.entries(hash)
+      .map(([key, n]) => {
+        const [state, mode] = key.split("|") as [RunRecord["state"], "dry" | "real"];
+        return { state, mode, count: Number(n) };
+      })
+      .filter((r) => r.count > 0)
+      .sort((a, b) => `${a.state}|${a.mode}`.localeCompare(`${b.state}|${b.mode}`));
+  }
+
   /** Deletes every run under the prefix (tests and sandbox resets), through SCAN, never KEYS. */
   async clear(): Promise<void> {
     let cursor = "0";
@@ -131,7 +162,7 @@ export class RedisRunStore implements RunStore {
       cursor = next;
       if (keys.length > 0) await this.redis.del(...keys);
     } while (cursor !== "0");
-    await this.redis.del(this.indexKey());
+    await this.redis.del(this.indexKey(), this.countKey());
   }
 
   private call(command: string, ...args: string[]): Promise<unknown> {

@@ -23,6 +23,13 @@ export interface RunStore {
   list(opts?: { limit?: number }): Promise<RunRecord[]>;
 }
 
+/** One row of a runs-by-state count (stores that keep one, for metrics). */
+export interface RunCount {
+  state: RunRecord["state"];
+  mode: "dry" | "real";
+  count: number;
+}
+
 /** Another writer saved the run first. Its own class so a step's CONFLICT errors are never mistaken for it. */
 export class RunVersionConflict extends SwitchoverError {
   constructor(id: string, expected: number, actual: number | undefined) {

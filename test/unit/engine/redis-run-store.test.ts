@@ -84,4 +84,32 @@ describe("RedisRunStore", () => {
     expect(await a.list()).toEqual([]);
     expect(await b.get("other")).toBeDefined();
   });
+
+  it("counts every run by state and mode exactly, past any listing bound, and a refused save moves nothing", async () => {
+    const { store: s } = store();
+    const runs = await Promise.all(
+      Array.from({ length: 1_200 }, (_, i) => s.create({ ...record(`c${i}`, i), dryRun: i % 3 !== 0 })),
+    );
+    // 400 real and 800 dry runs; 300 real ones run, 100 of those fail; one dry run is cancelled.
+    const running = await Promise.all(
+      runs
+        .slice(0, 900)
+        .filter((r) => !r.dryRun)
+        .map((r) => s.save({ ...r, state: "running" })),
+    );
+    await Promise.all(running.slice(0, 100).map((r) => s.save({ ...r, state: "failed" })));
+    await s.save({ ...runs[1]!, state: "cancelled" });
+    // A save that changes nothing about the state, and a stale one, leave the counts alone.
+    await s.save({ ...running[150]!, reason: "still running" });
+    await expect(s.save({ ...running[0]!, state: "succeeded" })).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await s.countByState()).toEqual([
+      { state: "cancelled", mode: "dry", count: 1 },
+      { state: "failed", mode: "real", count: 100 },
+      { state: "queued", mode: "dry", count: 799 },
+      { state: "queued", mode: "real", count: 100 },
+      { state: "running", mode: "real", count: 200 },
+    ]);
+    await s.clear();
+    expect(await s.countByState()).toEqual([]);
+  });
 });

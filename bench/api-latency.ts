@@ -124,7 +124,8 @@ function loadRound(
   });
 }
 
-function post(agent: Agent, port: number, token: string, body: string): Promise<number> {
+/** One POST …/runs; resolves with its latency and the created run's id (202 only). */
+function post(agent: Agent, port: number, token: string, body: string): Promise<{ ms: number; id: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = request(
@@ -141,11 +142,12 @@ function post(agent: Agent, port: number, token: string, body: string): Promise<
         },
       },
       (res) => {
-        res.resume();
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
         res.on("end", () =>
           res.statusCode === 202
-            ? resolve(performance.now() - t0)
-            : reject(new Error(`status ${res.statusCode}`)),
+            ? resolve({ ms: performance.now() - t0, id: (JSON.parse(text) as { id: string }).id })
+            : reject(new Error(`status ${res.statusCode}: ${text.slice(0, 200)}`)),
         );
       },
     );
@@ -260,31 +262,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < PICKUP_ROUNDS; round++) {
       const ids: string[] = [];
       for (let i = 0; i < PICKUP_RUNS; i++) {
-        const res = await new Promise<string>((resolve, reject) => {
-          const body = JSON.stringify({ params: { n: i } });
-          const req = request(
-            {
-              host: "127.0.0.1",
-              port,
-              method: "POST",
-              path: "/v1/runbooks/bench/runs",
-              agent,
-              headers: {
-                authorization: `Bearer ${token}`,
-                "content-type": "application/json",
-                "content-length": Buffer.byteLength(body),
-              },
-            },
-            (r) => {
-              let text = "";
-              r.on("data", (d: Buffer) => (text += d.toString()));
-              r.on("end", () => resolve((JSON.parse(text) as { id: string; version: number }).id));
-            },
-          );
-          req.on("error", reject);
-          req.end(body);
-        });
-        ids.push(res);
+        const { id } = await post(agent, port, token, JSON.stringify({ params: { n: i } }));
+        ids.push(id);
         await new Promise((r) => setTimeout(r, PICKUP_GAP_MS));
       }
       // Wait for every job to have been taken, then read enqueue and start times from BullMQ.

@@ -4,6 +4,7 @@
 // that byte, and the response header's tagged fields are skipped before decoding. v1 is used: it
 // adds the voters' last fetch / caught-up timestamps and exists on every KRaft release (3.3+).
 import type { KafkaEncoder, RawRequest } from "../adapters/kafka/protocol-channel.js";
+import { WireReader } from "../adapters/kafka/wire-reader.js";
 
 export interface QuorumReplica {
   replicaId: number;
@@ -24,62 +25,9 @@ export interface QuorumDescription {
 
 export const METADATA_TOPIC = "__cluster_metadata";
 
-/** Reader of the flexible-version wire format (unsigned varints, compact arrays and strings). */
-class FlexReader {
-  #o = 0;
-  constructor(private readonly b: Buffer) {}
-  uvarint(): number {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = this.b.readUInt8(this.#o++);
-      value |= (byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return value >>> 0;
-      shift += 7;
-      if (shift > 28) throw new Error("DescribeQuorum: varint too long");
-    }
-  }
-  i16(): number {
-    const v = this.b.readInt16BE(this.#o);
-    this.#o += 2;
-    return v;
-  }
-  i32(): number {
-    const v = this.b.readInt32BE(this.#o);
-    this.#o += 4;
-    return v;
-  }
-  i64(): bigint {
-    const v = this.b.readBigInt64BE(this.#o);
-    this.#o += 8;
-    return v;
-  }
-  compactString(): string | null {
-    const n = this.uvarint();
-    if (n === 0) return null;
-    const v = this.b.toString("utf8", this.#o, this.#o + n - 1);
-    this.#o += n - 1;
-    return v;
-  }
-  compactArray<T>(item: () => T): T[] {
-    const n = this.uvarint();
-    const out: T[] = [];
-    for (let i = 0; i < n - 1; i++) out.push(item());
-    return out;
-  }
-  /** Skips a tagged-field section: count, then (tag, size, bytes) per field. */
-  taggedFields(): void {
-    const count = this.uvarint();
-    for (let i = 0; i < count; i++) {
-      this.uvarint();
-      this.#o += this.uvarint();
-    }
-  }
-}
-
 /** Pure decoder of a DescribeQuorum v1 response, starting right after the correlation id. */
 export function decodeDescribeQuorumV1(payload: Buffer): QuorumDescription {
-  const r = new FlexReader(payload);
+  const r = new WireReader(payload, "DescribeQuorum");
   r.taggedFields(); // response header v1
   const errorCode = r.i16();
   const replica = (): QuorumReplica => {

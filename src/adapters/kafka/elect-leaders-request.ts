@@ -2,6 +2,7 @@
 // @platformatic/kafka's admin has none either. v1 is the first with election_type and is not a
 // "flexible" version, so kafkajs's framing (request header v1) carries it unchanged.
 import type { KafkaEncoder, RawRequest } from "./protocol-channel.js";
+import { WireReader } from "./wire-reader.js";
 
 export type ElectionType = "preferred" | "unclean";
 
@@ -30,37 +31,9 @@ export const ELECTION_ERRORS: Record<number, string> = {
   84: "ELECTION_NOT_NEEDED",
 };
 
-class Reader {
-  #o = 0;
-  constructor(private readonly b: Buffer) {}
-  i16(): number {
-    const v = this.b.readInt16BE(this.#o);
-    this.#o += 2;
-    return v;
-  }
-  i32(): number {
-    const v = this.b.readInt32BE(this.#o);
-    this.#o += 4;
-    return v;
-  }
-  str(): string | null {
-    const n = this.i16();
-    if (n < 0) return null;
-    const v = this.b.toString("utf8", this.#o, this.#o + n);
-    this.#o += n;
-    return v;
-  }
-  array<T>(item: () => T): T[] {
-    const n = this.i32();
-    const out: T[] = [];
-    for (let i = 0; i < n; i++) out.push(item());
-    return out;
-  }
-}
-
 /** Pure decoder of an ElectLeaders v1 response body (after the correlation id). */
 export function decodeElectLeadersV1(payload: Buffer): ElectLeadersResponse {
-  const r = new Reader(payload);
+  const r = new WireReader(payload, "ElectLeaders");
   r.i32(); // throttle_time_ms
   const errorCode = r.i16();
   const results = r

@@ -26,6 +26,31 @@ const ok = (check: string, reason: string): EvaluationCheck => ({ check, outcome
 const degraded = (check: string, reason: string): EvaluationCheck => ({ check, outcome: "degraded", reason });
 const blocked = (check: string, reason: string): EvaluationCheck => ({ check, outcome: "blocked", reason });
 
+/** Runs a check; whatever it throws makes it `whenThrown` (blocked by default) with the error's message. */
+async function guarded(
+  check: string,
+  run: () => Promise<EvaluationCheck>,
+  whenThrown: EvaluationOutcome = "blocked",
+): Promise<EvaluationCheck> {
+  try {
+    return await run();
+  } catch (err) {
+    return { check, outcome: whenThrown, reason: messageOf(err) };
+  }
+}
+
+type Flow = ReturnType<KafkaAdapter["flow"]>;
+
+/** The named flow, or the blocked check that says why there is none. */
+function flowOr(kafka: KafkaAdapter, flowName: string): Flow | EvaluationCheck {
+  try {
+    return kafka.flow(flowName);
+  } catch (err) {
+    return blocked(`flow ${flowName}`, messageOf(err));
+  }
+}
+const isCheck = (x: Flow | EvaluationCheck): x is EvaluationCheck => "outcome" in x;
+
 /** Brokers answer Metadata with the configured credentials. */
 export async function clusterReachable(
   kafka: KafkaAdapter,
@@ -34,13 +59,15 @@ export async function clusterReachable(
   whenDown: EvaluationOutcome = "blocked",
 ): Promise<EvaluationCheck> {
   const check = `cluster ${cluster} reachable`;
-  try {
-    const brokers = await kafka.cluster(cluster).brokers(signal);
-    const racks = [...new Set(brokers.map((b) => b.rack ?? "no rack"))].sort().join(", ");
-    return ok(check, `${brokers.length} broker(s) answered (racks: ${racks || "none"})`);
-  } catch (err) {
-    return { check, outcome: whenDown, reason: messageOf(err) };
-  }
+  return guarded(
+    check,
+    async () => {
+      const brokers = await kafka.cluster(cluster).brokers(signal);
+      const racks = [...new Set(brokers.map((b) => b.rack ?? "no rack"))].sort().join(", ");
+      return ok(check, `${brokers.length} broker(s) answered (racks: ${racks || "none"})`);
+    },
+    whenDown,
+  );
 }
 
 /** A selection resolves on the cluster: named topics exist; a pattern that matches nothing is degraded. */
@@ -52,7 +79,7 @@ export async function topicsPresent(
 ): Promise<EvaluationCheck> {
   const check = `topics on ${cluster}`;
   if (!sel) return ok(check, "no topic selection (restore input)");
-  try {
+  return guarded(check, async () => {
     const picked = matchNames(await kafka.cluster(cluster).listTopics(signal), sel);
     if (picked.length === 0)
       return degraded(check, "the selection matches no topic now: the step would do nothing");
@@ -61,9 +88,7 @@ export async function topicsPresent(
       check,
       `${picked.length} topic(s) selected${sel.where ? " before the where filter" : ""}: ${shown}`,
     );
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /** One topic exists and every partition has a leader. */
@@ -74,7 +99,7 @@ export async function topicHasLeaders(
   signal: AbortSignal,
 ): Promise<EvaluationCheck> {
   const check = `topic ${cluster}/${topic}`;
-  try {
+  return guarded(check, async () => {
     const client = kafka.cluster(cluster);
     if (!(await client.listTopics(signal)).includes(topic))
       return blocked(check, `topic ${topic} does not exist`);
@@ -82,9 +107,7 @@ export async function topicHasLeaders(
     const leaderless = (state?.partitions ?? []).filter((p) => p.leader < 0).map((p) => p.partition);
     if (leaderless.length > 0) return blocked(check, `partitions without a leader: ${leaderless.join(", ")}`);
     return ok(check, `${state?.partitions.length ?? 0} partition(s), all with a leader`);
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /** Consumer groups known to the cluster; an absent group is degraded (nothing to act on or verify). */
@@ -96,14 +119,12 @@ export async function groupsPresent(
 ): Promise<EvaluationCheck> {
   const check = `groups on ${cluster}`;
   if (groups.length === 0) return ok(check, "no groups to check");
-  try {
+  return guarded(check, async () => {
     const known = new Set(await kafka.cluster(cluster).listGroups(signal));
     const missing = groups.filter((g) => !known.has(g));
     if (missing.length > 0) return degraded(check, `not known to ${cluster}: ${missing.join(", ")}`);
     return ok(check, `${groups.length} group(s) present`);
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /**
@@ -117,12 +138,8 @@ export async function flowClusters(
   signal: AbortSignal,
   opts: { needCheckpoints?: boolean; sourceRequired?: boolean } = {},
 ): Promise<EvaluationCheck[]> {
-  let flow;
-  try {
-    flow = kafka.flow(flowName);
-  } catch (err) {
-    return [blocked(`flow ${flowName}`, messageOf(err))];
-  }
+  const flow = flowOr(kafka, flowName);
+  if (isCheck(flow)) return [flow];
   const [target, source] = await Promise.all([
     clusterReachable(kafka, flow.target, signal),
     clusterReachable(kafka, flow.source, signal, opts.sourceRequired ? "blocked" : "degraded"),
@@ -131,16 +148,13 @@ export async function flowClusters(
   if (opts.needCheckpoints && target.outcome === "ready") {
     const topic = checkpointsTopic(flow.sourceAlias);
     const check = `checkpoints of ${flow.sourceAlias} on ${flow.target}`;
-    try {
-      const present = (await kafka.cluster(flow.target).listTopics(signal)).includes(topic);
-      checks.push(
-        present
+    checks.push(
+      await guarded(check, async () =>
+        (await kafka.cluster(flow.target).listTopics(signal)).includes(topic)
           ? ok(check, `${topic} exists`)
           : blocked(check, `${topic} does not exist: MM2's checkpoint connector has never run for this flow`),
-      );
-    } catch (err) {
-      checks.push(blocked(check, messageOf(err)));
-    }
+      ),
+    );
   }
   return checks;
 }
@@ -152,12 +166,8 @@ export async function connectorsKnown(
   roles: readonly string[] | undefined,
   signal: AbortSignal,
 ): Promise<EvaluationCheck[]> {
-  let flow;
-  try {
-    flow = kafka.flow(flowName);
-  } catch (err) {
-    return [blocked(`flow ${flowName}`, messageOf(err))];
-  }
+  const flow = flowOr(kafka, flowName);
+  if (isCheck(flow)) return [flow];
   if (!flow.connect || !flow.connectors) {
     return [blocked(`connectors of ${flowName}`, "the flow declares no Connect worker and connectors")];
   }
@@ -194,7 +204,7 @@ export async function connectReachable(
   signal: AbortSignal,
 ): Promise<EvaluationCheck> {
   const check = `Connect worker ${connectName} reachable`;
-  try {
+  return guarded(check, async () => {
     const status = await kafka.connect(connectName).status(probeConnector, signal);
     return ok(
       check,
@@ -202,9 +212,7 @@ export async function connectReachable(
         ? `answers; ${probeConnector} exists (${status.state})`
         : `answers; ${probeConnector} does not exist yet`,
     );
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /** The zone accepts a change with the configured credentials, proven without changing anything. */
@@ -214,14 +222,12 @@ export async function dnsZoneUpdatable(
   signal: AbortSignal,
 ): Promise<EvaluationCheck> {
   const check = `dns zone ${zone} updatable`;
-  try {
+  return guarded(check, async () => {
     const provider = dns.zone(zone);
     if (!provider.probeUpdate)
       return degraded(check, `the ${provider.provider} provider cannot prove updates`);
     return ok(check, await provider.probeUpdate(signal));
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /** Opens (and closes) a TCP connection: proves a listener without sending a request it could act on. */
@@ -265,12 +271,10 @@ export async function urlReachable(
   }
   const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
   const check = `endpoint ${u.protocol}//${u.host} reachable`;
-  try {
+  return guarded(check, async () => {
     await tcpReachable(u.hostname.replace(/^\[|\]$/g, ""), port, timeoutMs, signal);
     return ok(check, "accepts connections (no request sent)");
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }
 
 /** The fleet's controller answers: Kubernetes reads the workload's scale; a webhook accepts connections. */
@@ -280,9 +284,8 @@ export async function fleetAnswering(
   signal: AbortSignal,
 ): Promise<EvaluationCheck> {
   const check = `consumer fleet ${fleetName} controller`;
-  try {
-    const fleet = consumers.fleet(fleetName);
-    const c = fleet.controller;
+  return guarded(check, async () => {
+    const c = consumers.fleet(fleetName).controller;
     if (c.kind === "kubernetes") {
       const replicas = await c.replicas(signal);
       return ok(check, `${c.describe("pause")} answers: ${replicas ?? "unknown"} replica(s)`);
@@ -291,7 +294,5 @@ export async function fleetAnswering(
     const url = c.describe("pause").split(" ").slice(1).join(" ");
     const probe = await urlReachable(url, signal);
     return { ...probe, check };
-  } catch (err) {
-    return blocked(check, messageOf(err));
-  }
+  });
 }

@@ -20,6 +20,8 @@ const seen: { url: string; headers: IncomingMessage["headers"]; delays: number }
 let script: ("hang" | number)[] = [];
 const delays: number[] = [];
 
+const HANG_TIMEOUT = 200;
+
 function webhook(extra: Record<string, unknown> = {}): WebhookController {
   const config = consumerFleetSchema.parse({
     kind: "webhook",
@@ -30,7 +32,9 @@ function webhook(extra: Record<string, unknown> = {}): WebhookController {
       "X-Other": { file: join(dir, "other") },
       "X-Plain": "visible",
     },
-    timeoutMs: 200,
+    // Long enough that a loaded CI machine never times out an endpoint that answers at once; the
+    // hanging cases pass HANG_TIMEOUT.
+    timeoutMs: 5_000,
     retries: 2,
     ...extra,
   });
@@ -87,7 +91,7 @@ describe("WebhookController", () => {
 
   it("when the endpoint hangs and then answers 502, then each try times out or fails, with exponential backoff, and the last is reported", async () => {
     reset(["hang", 502, 502]);
-    const err = (await webhook()
+    const err = (await webhook({ timeoutMs: HANG_TIMEOUT })
       .pause(target, signal)
       .catch((e: unknown) => e)) as SwitchoverError;
     expect(seen.map((s) => s.url)).toEqual([
@@ -107,11 +111,11 @@ describe("WebhookController", () => {
 
   it("when every try times out, then the timeout is the reported cause", async () => {
     reset(["hang", "hang", "hang"]);
-    const err = (await webhook()
+    const err = (await webhook({ timeoutMs: HANG_TIMEOUT })
       .pause(target, signal)
       .catch((e: unknown) => e)) as SwitchoverError;
     expect(err.message).toBe(
-      `fleet orders: POST ${base}/pause did not answer within 200 ms (attempt 3 of 3)`,
+      `fleet orders: POST ${base}/pause did not answer within ${HANG_TIMEOUT} ms (attempt 3 of 3)`,
     );
   });
 

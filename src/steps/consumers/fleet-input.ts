@@ -1,5 +1,6 @@
 // Input fields and resolution shared by consumers.pause and consumers.resume: which fleet, on which
 // cluster, which groups (defaulting to the fleet's config), and the verification deadlines.
+import type { JsonObject } from "../../engine/json.js";
 import { z } from "zod";
 import type { ConsumerFleet } from "../../adapters/consumers/consumer-fleets.js";
 import { isDuration } from "../../engine/duration.js";
@@ -59,4 +60,9 @@ export function fleetTarget(
   const r = resolveFleet(adapters.consumers, input);
   const bootstrapServers = r.cluster ? adapters.consumerGroups.bootstrapServers(r.cluster) : [];
   return { r, target: { cluster: r.cluster, bootstrapServers, groups: r.groups } };
+}
+
+/** The outputs pause and resume plans start from: which fleet, cluster and groups; replicas unknown yet. */
+export function fleetOutputs(r: ReturnType<typeof fleetTarget>["r"]): JsonObject {
+  return { fleet: r.fleet.name, cluster: r.cluster ?? null, groups: r.groups, previousReplicas: null };
 }

@@ -7,7 +7,7 @@ import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
+import { clusterForGroups, duration, fleetFields, fleetOutputs, fleetTarget } from "./fleet-input.js";
 import { observedState } from "./observed-state.js";
 import { waitGroupsEmpty } from "./group-checks.js";
 import { evaluateFleet } from "./evaluate-fleet.js";
@@ -32,12 +32,7 @@ export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroup
   async plan(ctx, input): Promise<StepPlan> {
     const { r } = fleetTarget(ctx.adapters, input);
     const controller = r.fleet.controller;
-    const outputs: JsonObject = {
-      fleet: r.fleet.name,
-      cluster: r.cluster ?? null,
-      groups: r.groups,
-      previousReplicas: null,
-    };
+    const outputs = fleetOutputs(r);
     if (controller.kind === "kubernetes") {
       const replicas = (await controller.replicas(ctx.signal)) ?? 0;
       outputs.previousReplicas = replicas;

@@ -8,7 +8,7 @@ import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, fleetTarget } from "./fleet-input.js";
+import { clusterForGroups, duration, fleetFields, fleetOutputs, fleetTarget } from "./fleet-input.js";
 import { waitGroupsHaveMembers, waitOffsetsAdvance } from "./group-checks.js";
 import { observedState } from "./observed-state.js";
 import { evaluateFleet } from "./evaluate-fleet.js";
@@ -38,12 +38,7 @@ export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGrou
   async plan(ctx, input): Promise<StepPlan> {
     const { r } = fleetTarget(ctx.adapters, input);
     const controller = r.fleet.controller;
-    const outputs: JsonObject = {
-      fleet: r.fleet.name,
-      cluster: r.cluster ?? null,
-      groups: r.groups,
-      previousReplicas: null,
-    };
+    const outputs = fleetOutputs(r);
     if (controller.kind === "kubernetes") {
       if (input.replicas === undefined) {
         throw new SwitchoverError(

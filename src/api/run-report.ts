@@ -12,8 +12,8 @@ import { formatDuration } from "./render/run-text.js";
 export type RunReport = components["schemas"]["RunReport"];
 
 /**
- * Recovery point and reprocess window as kafka.verifyTranslatedOffsets reports them (rpoMessages,
- * rpoAgeMs, reprocessWindow). The last step that measured wins: it measured closest to the switch.
+ * Reprocess window as kafka.verifyTranslatedOffsets and kafka.applyTranslatedOffsets report it
+ * (reprocessWindow). The last step that measured wins: it measured closest to the switch.
  */
 function lastOutputs(run: RunRecord, keys: readonly string[]): { stepId: string; value: JsonValue } | null {
   for (const s of [...run.steps].reverse()) {
@@ -30,10 +30,35 @@ type Recovery = RunReport["recovery"];
 const intOrNull = (v: JsonValue | undefined): number | null =>
   typeof v === "number" && Number.isFinite(v) ? Math.round(v) : null;
 
+/** The step kind whose job is measuring the recovery point before the switch. */
+const RPO_VERIFIER = "kafka.verifyTranslatedOffsets";
+
+const hasRpo = (o: Record<string, JsonValue> | undefined): boolean =>
+  intOrNull(o?.rpoMessages) !== null || intOrNull(o?.rpoAgeMs) !== null;
+
 /**
- * The recovery figures: RPO from the last step that measured one (rpoMessages when the source
- * answered, rpoAgeMs when it did not), the reprocess window from the last step that gave a number
- * (exact, or an upper bound estimated without the source: reprocessWindowExact false).
+ * The step whose RPO figure the report gives: the last verification step (kafka.verifyTranslatedOffsets)
+ * that measured one, else the last step that did. A step later in the run (apply-offsets) measures
+ * after the verification, so its "newest replicated message is N s old" has grown by the time
+ * in between without anything more being lost; the verification's figure is the one decided on.
+ */
+function rpoStep(run: RunRecord): RunRecord["steps"][number] | undefined {
+  const steps = [...run.steps].reverse().filter((s) => hasRpo(s.outputs));
+  return steps.find((s) => s.uses === RPO_VERIFIER) ?? steps[0];
+}
+
+/** The `rpo` field: the RPO outputs of the step recovery.rpoStepId names. */
+function rpoOutputs(run: RunRecord): { stepId: string; value: JsonValue } | null {
+  const s = rpoStep(run);
+  if (!s?.outputs) return null;
+  const found = ["rpoMessages", "rpoAgeMs"].filter((k) => s.outputs![k] !== undefined);
+  return { stepId: s.id, value: Object.fromEntries(found.map((k) => [k, s.outputs![k]!])) };
+}
+
+/**
+ * The recovery figures: RPO from rpoStep (rpoMessages when the source answered, rpoAgeMs when it did
+ * not), the reprocess window from the last step that gave a number (exact, or an upper bound
+ * estimated without the source: reprocessWindowExact false).
  */
 export function recoveryOf(run: RunRecord): Recovery {
   const recovery: Recovery = {
@@ -45,14 +70,16 @@ export function recoveryOf(run: RunRecord): Recovery {
     reprocessBasis: null,
     reprocessStepId: null,
   };
-  const steps = [...run.steps].reverse();
-  for (const s of steps) {
-    const o = s.outputs ?? {};
-    const [messages, age] = [intOrNull(o.rpoMessages), intOrNull(o.rpoAgeMs)];
-    if (messages === null && age === null) continue;
-    Object.assign(recovery, { rpoMessages: messages, rpoAgeMs: age, rpoStepId: s.id });
-    break;
+  const rpo = rpoStep(run);
+  if (rpo) {
+    const o = rpo.outputs ?? {};
+    Object.assign(recovery, {
+      rpoMessages: intOrNull(o.rpoMessages),
+      rpoAgeMs: intOrNull(o.rpoAgeMs),
+      rpoStepId: rpo.id,
+    });
   }
+  const steps = [...run.steps].reverse();
   for (const s of steps) {
     const o = s.outputs ?? {};
     const window = intOrNull(o.reprocessWindow);
@@ -94,7 +121,7 @@ export function buildReport(
       run.state === "succeeded" && run.finishedAt !== undefined ? run.finishedAt - run.createdAt : null,
     recovery: recoveryOf(run),
     comparison,
-    rpo: lastOutputs(run, ["rpoMessages", "rpoAgeMs"]),
+    rpo: rpoOutputs(run),
     reprocess: lastOutputs(run, ["reprocessWindow"]),
     steps: run.steps.map((s) => {
       const step: RunReport["steps"][number] = {

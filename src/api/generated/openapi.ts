@@ -816,6 +816,7 @@ export interface components {
                 rpoMessages: number | null;
                 /** @description Age of the newest replicated message at the switch (measured when the source was unreachable). */
                 rpoAgeMs: number | null;
+                /** @description The step the RPO figures come from, the last kafka.verifyTranslatedOffsets step that measured one (what the switch was decided on), else the last step that did. */
                 rpoStepId: string | null;
                 /** @description Messages consumers may process twice after the switch. */
                 reprocessWindow: number | null;

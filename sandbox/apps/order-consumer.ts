@@ -22,20 +22,25 @@ const { values: opts } = parseArgs({
 
 let consumer: Consumer | undefined;
 let cluster = "";
-let topic = opts.topic;
+let topics = [opts.topic];
 let processed = 0;
 let state: "running" | "paused" | "starting" = "starting";
 
-/** On a prefixed-naming target the replicated topic is <alias>.<topic>: subscribe to what exists. */
-async function topicOn(kafka: Kafka, wanted: string, canonical: string): Promise<string> {
+/**
+ * The topics to read on a cluster: the order topic itself when it exists there, and its replicas from
+ * the other DCs under prefixed naming (<alias>.<topic>, e.g. dc1.payments.x on dc2, or dc2.payments.x
+ * on dc1 after a reverse flow). A consumer following prefixed naming reads both: the local topic has
+ * this DC's own writes (producers after a failover), the replica what the other DC wrote before.
+ */
+async function topicsOn(kafka: Kafka, wanted: string, canonical: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const topics = await admin.listTopics();
     const alias = canonical.split("-")[0] ?? "";
-    if (topics.includes(wanted)) return wanted;
-    const prefixed = topics.find((t) => t.endsWith(`.${wanted}`) && !t.startsWith(alias));
-    return prefixed ?? wanted;
+    const replicas = topics.filter((t) => t.endsWith(`.${wanted}`) && !t.startsWith(`${alias}.`)).sort();
+    const found = [...(topics.includes(wanted) ? [wanted] : []), ...replicas];
+    return found.length > 0 ? found : [wanted];
   } finally {
     await admin.disconnect();
   }
@@ -49,20 +54,20 @@ async function start(): Promise<void> {
     brokers: boot.brokers,
     logLevel: logLevel.NOTHING,
   });
-  topic = await topicOn(kafka, opts.topic, boot.canonical);
+  topics = await topicsOn(kafka, opts.topic, boot.canonical);
   const c = kafka.consumer({ groupId: opts.group, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   await c.connect();
   // Without a committed offset (a brand-new group) start from the beginning; otherwise the group's
   // committed offset on this cluster decides — on a failover target that is the translated one.
-  await c.subscribe({ topic, fromBeginning: true });
+  await c.subscribe({ topics, fromBeginning: true });
   cluster = boot.canonical;
   await c.run({
-    eachMessage: async ({ partition, message }) => {
+    eachMessage: async ({ topic, partition, message }) => {
       const order = JSON.parse(message.value?.toString() ?? "{}") as { id?: number };
       processed++;
       appendFileSync(
         opts.ledger,
-        `${JSON.stringify({ id: order.id, cluster, topic, partition, offset: message.offset })}\n`,
+        `${JSON.stringify({ id: order.id, cluster, topic, partition, offset: message.offset, at: Date.now() })}\n`,
       );
     },
   });
@@ -80,7 +85,7 @@ async function pause(): Promise<void> {
 
 const server = await startControlServer(
   Number(opts.port),
-  () => ({ app: "order-consumer", state, cluster, topic, group: opts.group, processed }),
+  () => ({ app: "order-consumer", state, cluster, topics, group: opts.group, processed }),
   {
     pause,
     resume: async () => {

@@ -34,6 +34,8 @@ let lastError = "";
 let producer: Producer | undefined;
 let nextResolveAt = 0;
 let moves = 0;
+/** The send under way, if any: stop waits for it, so nothing is acknowledged after stop answered. */
+let inFlight: Promise<void> | undefined;
 
 async function connect(): Promise<Producer> {
   const boot = await resolveBootstrap(opts.name, opts.dns);
@@ -92,7 +94,8 @@ async function loop(): Promise<void> {
     const started = Date.now();
     if (producing) {
       try {
-        await produceOne();
+        inFlight = produceOne();
+        await inFlight;
       } catch (err) {
         failures++;
         lastError = err instanceof Error ? err.message : String(err);
@@ -111,6 +114,7 @@ const server = await startControlServer(
   {
     stop: async () => {
       producing = false;
+      await inFlight?.catch(() => undefined);
     },
     start: async () => {
       producing = true;

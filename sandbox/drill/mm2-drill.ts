@@ -223,6 +223,13 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     await until(`${remote} mirrored to dc2`, 90_000, async () =>
       (await dc2.listTopics()).includes(remote) ? true : undefined,
     );
+    if (!identity) {
+      // Prefixed naming: dc2's own writes go to its local topic of the same name (dc1's are in
+      // dc1.<topic>), which the consumer reads beside the replica once it runs on dc2.
+      await (
+        await dc2.admin()
+      ).createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+    }
     // MM2 copies topic configs every 10 s: give dc2 that long to match dc1, then take the before-state.
     const configsBefore = await until("topic configs mirrored", 15_000, async () => {
       const c = await topicConfigs();
@@ -277,9 +284,6 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       say(`stopping dc1 (sandbox stop dc1-kafka: SIGKILL) after ${producedBeforeKill} acknowledged orders`);
       dc1Down = true;
       sandboxCli(["stop", "dc1-kafka"]);
-      // Prefixed naming: producers would write to the local payments.* on dc2, which this consumer
-      // does not read (it follows dc1.payments.*): stop them with the DC.
-      if (!identity) await producer.command("stop");
     }
 
     const tFailover = Date.now();
@@ -314,19 +318,21 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     const processedIds = () => new Set(consumer.entries().map((e) => e.id));
     await until("consumer on dc2 processed every replicated order", 90_000, async () => {
       const seen = processedIds();
-      return replicated.every((id) => seen.has(id)) &&
-        consumer.entries().some((e) => e.cluster.startsWith("dc2"))
-        ? true
-        : undefined;
+      const waiting = replicated.filter((id) => !seen.has(id));
+      if (waiting.length === 0 && consumer.entries().some((e) => e.cluster.startsWith("dc2"))) return true;
+      // Said in the timeout's message: which orders are still missing and where the consumer is.
+      throw new Error(
+        `${waiting.length} of ${replicated.length} replicated orders not processed (first ${waiting.slice(0, 5).join(", ")}); consumer ${JSON.stringify(await consumer.status())}`,
+      );
     });
     const outageToConsumingMs = Date.now() - killedAt;
     say(`consumers continue on dc2 (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill)`);
-    if (identity && !graceful) {
-      await until("producer writing to dc2", 60_000, async () =>
-        producer.entries().some((e) => e.cluster.startsWith("dc2")) ? true : undefined,
-      );
-      await sleep(3_000);
-    }
+    // Writes continue on dc2 too: after the kill the producer follows DNS, after a planned
+    // switchover the runbook starts it again once DNS names dc2.
+    await until("producer writing to dc2", 60_000, async () =>
+      producer.entries().some((e) => e.cluster.startsWith("dc2")) ? true : undefined,
+    );
+    await sleep(3_000);
     const seenAfterFailover = processedIds();
     const missingAfterFailover = replicated.filter((id) => !seenAfterFailover.has(id));
 

@@ -7,7 +7,15 @@ import { createKafkaAdapter } from "../../src/adapters/kafka/kafka-adapter.js";
 import type { KafkaAdapter } from "../../src/adapters/kafka/kafka-adapter.js";
 import { PostureService } from "../../src/posture/posture-service.js";
 import { renderPosture } from "../../src/posture/render-posture.js";
-import { eventually, kafkaFor, sandboxCli, sandboxConfig, unique } from "./sandbox.js";
+import {
+  errorTypes,
+  eventually,
+  kafkaFor,
+  produceOnce,
+  sandboxCli,
+  sandboxConfig,
+  unique,
+} from "./sandbox.js";
 
 let stretch: Kafka;
 let admin: Admin;
@@ -40,27 +48,6 @@ afterAll(async () => {
   await admin.disconnect();
   await kafka.close();
 });
-
-async function produceOnce(topic: string): Promise<unknown> {
-  const producer = stretch.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "k", value: "v" }] });
-    return undefined;
-  } catch (err) {
-    return err;
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-function errorTypes(err: unknown): string[] {
-  const types: string[] = [];
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.type) types.push(e.type);
-  }
-  return types;
-}
 
 describe("posture of the stretched cluster", () => {
   it("reports the RF 4 / min ISR 3 topics as consistency-first, blocking acks=all writes on dc1 loss", async () => {
@@ -97,7 +84,7 @@ describe("posture of the stretched cluster", () => {
   });
 
   it("is right: with dc1 stopped, acks=all writes to those topics fail and the fresh topic's ISR sits in dc2 alone", async () => {
-    expect(await produceOnce("stretch-orders")).toBeUndefined();
+    expect(await produceOnce(stretch, "stretch-orders")).toBeUndefined();
     await sandboxCli("stop", "stretch/dc1");
 
     // First failures may be the lost leaders' connections; the broker's verdict follows once
@@ -105,7 +92,7 @@ describe("posture of the stretched cluster", () => {
     const err = await eventually(
       "acks=all writes to stretch-orders to fail with NOT_ENOUGH_REPLICAS",
       async () => {
-        const e = await produceOnce("stretch-orders");
+        const e = await produceOnce(stretch, "stretch-orders");
         return errorTypes(e).some((t) => t.startsWith("NOT_ENOUGH_REPLICAS")) ? e : undefined;
       },
       90_000,
@@ -114,7 +101,7 @@ describe("posture of the stretched cluster", () => {
     expect(errorTypes(err).join(" ")).toMatch(/NOT_ENOUGH_REPLICAS/);
     expect(
       await eventually("acks=all writes to the fresh (min ISR 2) topic to work", async () =>
-        (await produceOnce(fresh)) === undefined ? true : undefined,
+        (await produceOnce(stretch, fresh)) === undefined ? true : undefined,
       ),
     ).toBe(true);
 
@@ -154,7 +141,7 @@ describe("posture of the stretched cluster", () => {
     );
     expect(
       await eventually("acks=all writes to succeed again", async () =>
-        (await produceOnce("stretch-orders")) === undefined ? true : undefined,
+        (await produceOnce(stretch, "stretch-orders")) === undefined ? true : undefined,
       ),
     ).toBe(true);
   });

@@ -65,3 +65,31 @@ export async function eventually<T>(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ""}`,
   );
 }
+
+/**
+ * One acks=all produce, by default with no client retries: undefined when acknowledged, else the
+ * error (a stretched cluster that lost a DC answers NOT_ENOUGH_REPLICAS while min-ISR exceeds what
+ * is left). With retries, the client refreshes its metadata after NOT_LEADER_FOR_PARTITION and tries
+ * again, as any producer does just after leaders moved.
+ */
+export async function produceOnce(kafka: Kafka, topic: string, retries = 0): Promise<unknown> {
+  const producer = kafka.producer({ retry: { retries }, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "k", value: "v" }] });
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** kafkajs wraps the broker's error code in retry errors: collect the types along the cause chain. */
+export function errorTypes(err: unknown): string[] {
+  const types: string[] = [];
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type) types.push(e.type);
+  }
+  return types;
+}

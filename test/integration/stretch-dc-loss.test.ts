@@ -3,7 +3,7 @@
 // able to act (a topic can still be created).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admin, Kafka } from "kafkajs";
-import { eventually, kafkaFor, sandboxCli, unique } from "./sandbox.js";
+import { errorTypes, eventually, kafkaFor, produceOnce, sandboxCli, unique } from "./sandbox.js";
 
 let stretch: Kafka;
 let admin: Admin;
@@ -20,28 +20,6 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-async function produceOnce(topic: string): Promise<unknown> {
-  const producer = stretch.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, timeout: 5_000, messages: [{ key: "k", value: "v" }] });
-    return undefined;
-  } catch (err) {
-    return err;
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-/** kafkajs wraps the broker's error code in retry errors: collect the types along the cause chain. */
-function errorTypes(err: unknown): string[] {
-  const types: string[] = [];
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.type) types.push(e.type);
-  }
-  return types;
-}
-
 describe("stretched cluster losing dc1", () => {
   it("is writable with acks=all while both DCs are up", async () => {
     const topic = unique("stretch-loss-");
@@ -56,7 +34,7 @@ describe("stretched cluster losing dc1", () => {
       ],
       waitForLeaders: true,
     });
-    expect(await produceOnce(topic)).toBeUndefined();
+    expect(await produceOnce(stretch, topic)).toBeUndefined();
 
     await sandboxCli("stop", "stretch/dc1");
 
@@ -64,7 +42,7 @@ describe("stretched cluster losing dc1", () => {
     const error = await eventually(
       "acks=all produce to fail with NOT_ENOUGH_REPLICAS",
       async () => {
-        const err = await produceOnce(topic);
+        const err = await produceOnce(stretch, topic);
         return errorTypes(err).includes("NOT_ENOUGH_REPLICAS") ? err : undefined;
       },
       60_000,

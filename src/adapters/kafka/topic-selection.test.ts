@@ -105,4 +105,18 @@ describe("topic selection", () => {
       ),
     ).toEqual(["local"]);
   });
+
+  it("counts replicas on brokers no longer live as on the lost racks (their rack is unknown then)", () => {
+    // dc1 lost: brokers 1 and 2 are gone from the broker list, their replicas still assigned.
+    const gone = { ...facts(), brokers: brokers.filter((b) => b.rack === "dc2") };
+    expect(
+      ["orders", "audit", "local"].filter((t) =>
+        matchesWhere(t, { hasReplicasOn: { racks: ["dc1"] } }, gone),
+      ),
+    ).toEqual(["orders", "audit"]);
+    // By broker id only, nothing is inferred.
+    expect(
+      ["orders", "audit", "local"].filter((t) => matchesWhere(t, { hasReplicasOn: { brokers: [9] } }, gone)),
+    ).toEqual([]);
+  });
 });

@@ -29,7 +29,11 @@ export const topicSelectionSchema = z
         minIsrExceedsSurvivingReplicas: z
           .strictObject({ failedRacks: z.array(z.string()).default([]) })
           .optional(),
-        /** Some partition has a replica on one of these racks or brokers. */
+        /**
+         * Some partition has a replica on one of these racks or brokers. With racks given, a replica
+         * on a broker that is not live counts too: a lost DC's brokers leave the cluster's broker list,
+         * and with them the only record of their rack (a dead broker holds no usable replica anyway).
+         */
         hasReplicasOn: z
           .strictObject({
             racks: z.array(z.string()).optional(),
@@ -98,7 +102,8 @@ export function matchesWhere(
     const racks = new Set(where.hasReplicasOn.racks ?? []);
     const ids = new Set(where.hasReplicasOn.brokers ?? []);
     const rackOf = new Map(facts.brokers.map((b) => [b.nodeId, b.rack]));
-    const on = (r: number): boolean => ids.has(r) || racks.has(rackOf.get(r) ?? "\u0000");
+    const on = (r: number): boolean =>
+      ids.has(r) || (racks.size > 0 && (!rackOf.has(r) || racks.has(rackOf.get(r) ?? "\u0000")));
     if (!state.partitions.some((p) => p.replicas.some(on))) return false;
   }
   if (where.underReplicated !== undefined) {

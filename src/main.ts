@@ -135,7 +135,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     catalog: steps,
     targets,
     adapters,
-    // Off unless SWITCHOVER_FAULT_KILL_AT / SWITCHOVER_FAULT_TRACE is set (the reliability suite).
+    // Off unless SWITCHOVER_FAULT_KILL_AT / _STOP_AT / _TRACE is set (the reliability suite).
     ...(opts.mode !== "api" ? { faults: faultHookFromEnv() } : {}),
   });
   const queue = new RunQueue({

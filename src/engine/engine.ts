@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { canonicalHash } from "./canonical-hash.js";
 import { ErrorCode, SwitchoverError } from "./errors.js";
 import type { AuditEvent } from "./ports/audit-sink.js";
+import type { RunFence } from "./ports/run-fence.js";
 import { RunVersionConflict } from "./ports/run-store.js";
 import type { EngineResources } from "./resources.js";
 import { buildRevertRunbook } from "./revert.js";
@@ -92,8 +93,11 @@ export class RunEngine {
     });
   }
 
-  /** Drives the run until it finishes or parks for approval; resumes a run interrupted by a crash. */
-  async execute(runId: string): Promise<RunRecord> {
+  /**
+   * Drives the run until it finishes or parks for approval; resumes a run interrupted by a crash.
+   * Under a fence (a worker's lease and locks), stops with RunFenceLost once the fence is lost.
+   */
+  async execute(runId: string, fence?: RunFence): Promise<RunRecord> {
     if (this.inFlight.has(runId)) {
       throw new SwitchoverError(ErrorCode.Conflict, `run ${runId} is already executing in this process`);
     }
@@ -101,9 +105,14 @@ export class RunEngine {
     const watcher = new AbortController();
     this.inFlight.set(runId, controller);
     void this.watchForCancel(runId, controller, watcher.signal);
+    // A lost fence aborts the in-flight phase at once (its waits, its step's signal).
+    const onLost = (): void => controller.abort(fence?.signal.reason);
+    if (fence?.signal.aborted) onLost();
+    else fence?.signal.addEventListener("abort", onLost, { once: true });
     try {
-      return await this.executor.execute(runId, controller.signal);
+      return await this.executor.execute(runId, controller.signal, fence);
     } finally {
+      fence?.signal.removeEventListener("abort", onLost);
       watcher.abort();
       this.inFlight.delete(runId);
     }

@@ -1,15 +1,21 @@
 // Drives one run through its steps: plan → (approval) → apply → verify, persisting every transition
 // before acting on it, so that a process killed at any point resumes from the last persisted phase.
+// A run executed under a fence (the worker's lease and target locks, see ports/run-fence.ts) stops
+// as soon as the fence is lost: no further adapter call, save or audit entry from this process.
 import { canonicalHash } from "./canonical-hash.js";
 import { parseDurationMs } from "./duration.js";
 import { ErrorCode, SwitchoverError, toErrorRecord, toSwitchoverError } from "./errors.js";
 import { evaluateExpression, truthy } from "./expression/evaluate-expression.js";
+import { fenceAdapters } from "./fenced-adapters.js";
 import { parseExpression } from "./expression/parse-expression.js";
 import { resolveTree } from "./expression/template.js";
 import type { JsonValue } from "./json.js";
 import type { AuditEvent } from "./ports/audit-sink.js";
 import { abortError } from "./ports/clock.js";
+import { RunFenceLost } from "./ports/run-fence.js";
+import type { RunFence } from "./ports/run-fence.js";
 import { RunVersionConflict } from "./ports/run-store.js";
+import type { SaveOptions } from "./ports/run-store.js";
 import type { EngineResources } from "./resources.js";
 import { decideRetry, describeDecision } from "./retry.js";
 import type { RecordedPlan, RunRecord, StepRecord } from "./run-record.js";
@@ -27,11 +33,26 @@ type Phase = "plan" | "apply" | "verify";
 
 export class RunExecutor {
   private readonly schemas = new WeakMap<AnyStep, ReturnType<AnyStep["input"]>>();
+  /** The fence of each run executing in this process (runs executed without one are absent). */
+  private readonly fences = new Map<string, RunFence>();
 
   constructor(private readonly res: EngineResources) {}
 
-  /** Runs until the run is terminal or parked for approval. Safe to call again after a crash. */
-  async execute(runId: string, signal: AbortSignal): Promise<RunRecord> {
+  /**
+   * Runs until the run is terminal or parked for approval. Safe to call again after a crash. With a
+   * fence, throws RunFenceLost (having recorded nothing more) once this process no longer owns the run.
+   */
+  async execute(runId: string, signal: AbortSignal, fence?: RunFence): Promise<RunRecord> {
+    if (!fence) return this.drive(runId, signal);
+    this.fences.set(runId, fence);
+    try {
+      return await this.drive(runId, signal);
+    } finally {
+      this.fences.delete(runId);
+    }
+  }
+
+  private async drive(runId: string, signal: AbortSignal): Promise<RunRecord> {
     let run = await this.load(runId);
     if (isTerminalRun(run.state) || run.state === "waiting_approval") return run;
     try {
@@ -58,6 +79,8 @@ export class RunExecutor {
         }
       });
     } catch (err) {
+      const lost = fenceLost(err, signal);
+      if (lost) throw lost;
       if (err instanceof RunCancelled || signal.aborted) return this.finishCancelled(runId);
       throw err;
     }
@@ -98,6 +121,8 @@ export class RunExecutor {
             break;
         }
       } catch (err) {
+        const lost = fenceLost(err, signal);
+        if (lost) throw lost;
         if (err instanceof RunCancelled || signal.aborted) throw new RunCancelled();
         // Another executor saved this run first: it owns the run now; record nothing.
         if (err instanceof RunVersionConflict) throw err;
@@ -163,12 +188,15 @@ export class RunExecutor {
       outputs: plan.outputs,
       hash: canonicalHash(plan.changes),
     };
-    await this.audit({
-      type: "step.planned",
-      runId: run.id,
-      stepId: spec.id,
-      data: { changes: recorded.changes, hash: recorded.hash },
-    });
+    await this.audit(
+      {
+        type: "step.planned",
+        runId: run.id,
+        stepId: spec.id,
+        data: { changes: recorded.changes, hash: recorded.hash },
+      },
+      true,
+    );
     this.res.faults?.reached(run.id, spec.id, "after-plan");
     const patch = (s: StepRecord): void => {
       s.input = input as JsonValue;
@@ -212,12 +240,10 @@ export class RunExecutor {
         status: "pending",
         ...(spec.approval?.message ? { message: spec.approval.message } : {}),
       };
-      await this.audit({
-        type: "step.approval",
-        runId: run.id,
-        stepId: spec.id,
-        data: { status: "pending" },
-      });
+      await this.audit(
+        { type: "step.approval", runId: run.id, stepId: spec.id, data: { status: "pending" } },
+        true,
+      );
       return this.transitionRun(run, "waiting_approval", undefined, [i]);
     }
     return this.transitionStep(run, i, "applying", (s) => {
@@ -252,13 +278,20 @@ export class RunExecutor {
       before = (recorded.before ?? null) as JsonValue;
       first = recorded.firstApply === true;
     } else {
+      const fence = this.fences.get(run.id);
+      // Proven with the store right before the world is touched: a worker that stalled until its
+      // lease moved on (another worker may have applied this very step already) stops here.
+      await fence?.confirm();
       before = await this.guard(spec, signal, (s) => {
         const ctx = this.context(run, i, def, s);
         if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
+        if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
         return def.apply(ctx, plan, step.input);
       });
       faults?.applyDone(run.id, spec.id);
       faults?.reached(run.id, spec.id, "after-apply");
+      // The apply happened; record it only while still the owner (else the new owner does).
+      await fence?.confirm();
       await this.audit({
         type: "step.applied",
         runId: run.id,
@@ -372,7 +405,7 @@ export class RunExecutor {
     const error = new SwitchoverError(ErrorCode.PlanDrift, `step ${spec.id}: ${why}; nothing was applied`, {
       details: { drift: report as unknown as JsonValue },
     });
-    await this.audit({ type: "run.drift", runId: run.id, stepId: spec.id, data: { ...report } });
+    await this.audit({ type: "run.drift", runId: run.id, stepId: spec.id, data: { ...report } }, true);
     const target: StepState = run.steps[i]!.state === "pending" ? "skipped" : "failed";
     run = await this.transitionStep(run, i, target, (s) => {
       if ("outputs" in actual) s.plan = actual;
@@ -512,7 +545,8 @@ export class RunExecutor {
         retryable: false,
       };
       try {
-        const saved = await this.res.store.save(run);
+        this.fences.get(runId)?.check();
+        const saved = await this.res.store.save(run, this.saveOptions(runId));
         await this.audit({
           type: "run.transition",
           runId,
@@ -590,10 +624,20 @@ export class RunExecutor {
     return saved;
   }
 
-  /** Save with compare-and-set; a conflict caused by a cancel request ends the run as cancelled. */
+  /** The fence's claims, which the store checks atomically with the write. */
+  private saveOptions(runId: string, changedSteps?: number[]): SaveOptions {
+    const claims = this.fences.get(runId)?.claims();
+    return { ...(changedSteps ? { changedSteps } : {}), ...(claims ? { claims } : {}) };
+  }
+
+  /**
+   * Save with compare-and-set (and the fence's claims); a conflict caused by a cancel request ends
+   * the run as cancelled.
+   */
   private async persist(run: RunRecord, changedSteps: number[]): Promise<RunRecord> {
+    this.fences.get(run.id)?.check();
     try {
-      return await this.res.store.save(run, { changedSteps });
+      return await this.res.store.save(run, this.saveOptions(run.id, changedSteps));
     } catch (err) {
       if (err instanceof RunVersionConflict) {
         const fresh = await this.res.store.get(run.id);
@@ -609,7 +653,19 @@ export class RunExecutor {
     return run;
   }
 
-  private async audit(event: Omit<AuditEvent, "at">): Promise<void> {
+  /**
+   * Entries that follow a save record what that save (which proved the fence) committed: they are
+   * always written. Entries written ahead of their save pass `fenced` and need the fence to hold.
+   */
+  private async audit(event: Omit<AuditEvent, "at">, fenced = false): Promise<void> {
+    if (fenced) this.fences.get(event.runId)?.check();
     await this.res.audit.append({ at: this.res.clock.now(), ...event });
   }
+}
+
+/** The fence loss behind err (or behind the run's abort), if that is what ended the phase. */
+function fenceLost(err: unknown, signal: AbortSignal): RunFenceLost | undefined {
+  if (err instanceof RunFenceLost) return err;
+  const reason: unknown = signal.reason;
+  return signal.aborted && reason instanceof RunFenceLost ? reason : undefined;
 }

@@ -11,6 +11,9 @@
 // JSON lines, which is how the suite learns the points a runbook passes through. Processes sharing
 // a trace file share their kills: a point some process already died at does not fire again, so a
 // pool of workers started with the same list walks a run through every point once.
+// SWITCHOVER_FAULT_STOP_AT (same syntax) SIGSTOPs the worker there instead, as a stall would (a GC
+// pause, a frozen VM): the suite lets its lease expire, has another worker take the run, then
+// SIGCONTs it and checks that it no longer acts (see engine/ports/run-fence.ts).
 import { appendFileSync, readFileSync } from "node:fs";
 import { FAULT_PHASES } from "../engine/ports/fault-hook.js";
 import type { FaultHook, FaultPhase } from "../engine/ports/fault-hook.js";
@@ -81,11 +84,14 @@ function counted<T extends object>(obj: T, onCall: () => void, depth: number): T
 export class FaultInjector implements FaultHook {
   private readonly seen = new Map<string, number>();
   private readonly applyCalls = new Map<string, number>();
+  private readonly paused = new Set<string>();
 
   constructor(
     private readonly kills: readonly KillPoint[],
     private readonly traceFile: string | undefined,
     private readonly die: (point: string) => void = defaultDie,
+    private readonly stops: readonly KillPoint[] = [],
+    private readonly stall: (point: string) => void = defaultStall,
   ) {}
 
   reached(runId: string, stepId: string, phase: FaultPhase): void {
@@ -95,6 +101,9 @@ export class FaultInjector implements FaultHook {
     this.trace({ runId, stepId, phase, nth: n });
     if (this.kills.some((k) => k.phase === phase && k.stepId === stepId && k.nth === n)) {
       this.fire(runId, `${key}:${n}`);
+    }
+    if (this.stops.some((k) => k.phase === phase && k.stepId === stepId && k.nth === n)) {
+      this.pause(runId, `${key}:${n}`);
     }
   }
 
@@ -106,6 +115,9 @@ export class FaultInjector implements FaultHook {
       this.applyCalls.set(key, n);
       if (this.kills.some((k) => k.phase === "mid-apply" && k.stepId === stepId && k.nth === n)) {
         this.fire(runId, `${stepId}:mid-apply:${n}`);
+      }
+      if (this.stops.some((k) => k.phase === "mid-apply" && k.stepId === stepId && k.nth === n)) {
+        this.pause(runId, `${stepId}:mid-apply:${n}`);
       }
     };
     const out: Record<string, unknown> = {};
@@ -148,6 +160,15 @@ export class FaultInjector implements FaultHook {
     this.die(point);
   }
 
+  /** Stalls this process once per point (a process resumed after SIGCONT does not stop there again). */
+  private pause(runId: string, point: string): void {
+    if (this.paused.has(point)) return;
+    this.paused.add(point);
+    this.trace({ runId, stopped: point });
+    this.stall(point);
+    this.trace({ runId, continued: point });
+  }
+
   private trace(line: Record<string, unknown>): void {
     if (this.traceFile)
       appendFileSync(this.traceFile, `${JSON.stringify({ pid: process.pid, at: Date.now(), ...line })}\n`);
@@ -159,11 +180,18 @@ function defaultDie(point: string): void {
   process.kill(process.pid, "SIGKILL");
 }
 
+function defaultStall(point: string): void {
+  process.stderr.write(`fault injection: SIGSTOP at ${point}\n`);
+  process.kill(process.pid, "SIGSTOP");
+}
+
 /** The hook the environment asks for, or undefined (production: no variable, no hook). */
 export function faultHookFromEnv(env: NodeJS.ProcessEnv = process.env): FaultHook | undefined {
   const at = env.SWITCHOVER_FAULT_KILL_AT?.trim();
+  const stopAt = env.SWITCHOVER_FAULT_STOP_AT?.trim();
   const trace = env.SWITCHOVER_FAULT_TRACE?.trim();
-  if (!at && !trace) return undefined;
-  const kills = at ? at.split(",").map((p) => parseKillPoint(p.trim())) : [];
-  return new FaultInjector(kills, trace || undefined);
+  if (!at && !stopAt && !trace) return undefined;
+  const points = (text: string | undefined): KillPoint[] =>
+    text ? text.split(",").map((p) => parseKillPoint(p.trim())) : [];
+  return new FaultInjector(points(at), trace || undefined, defaultDie, points(stopAt));
 }

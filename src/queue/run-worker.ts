@@ -1,13 +1,17 @@
 // The BullMQ worker: takes "drive this run" jobs and calls the engine, which resumes a run from its
 // last persisted phase — so a job re-delivered after a worker died simply continues the run.
 // Stalled-job settings come from config (see serviceSchema.queue) and a per-run lease guarantees
-// that one worker drives a run at a time. SIGTERM: finish in-flight runs within the grace period,
-// then park the rest (the job goes back to wait; another worker resumes the run).
+// that one worker drives a run at a time: the lease and the run's target locks fence every save and
+// apply (a worker that stalled past its lease stops acting, see engine/ports/run-fence.ts).
+// SIGTERM: finish in-flight runs within the grace period, then park the rest (the job goes back to
+// wait; another worker resumes the run).
 import { randomUUID } from "node:crypto";
 import { DelayedError, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Job } from "bullmq";
 import type { RunEngine } from "../engine/engine.js";
 import { SwitchoverError } from "../engine/errors.js";
+import { RunFenceLost } from "../engine/ports/run-fence.js";
+import type { RunFence, StoreClaim } from "../engine/ports/run-fence.js";
 import { RunVersionConflict } from "../engine/ports/run-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { RunRecord } from "../engine/run-record.js";
@@ -111,8 +115,10 @@ export class RunWorker {
       if (!run) return { skipped: "run not found" };
       if (isTerminalRun(run.state) || run.state === "waiting_approval") return { state: run.state };
       const meta = await this.deps.meta.get(runId);
+      let lockClaims: readonly StoreClaim[] = [];
       if (!run.dryRun && meta.targets.length > 0) {
-        // Fencing: the run may act only while it still holds its targets.
+        // Fencing: the run may act only while it still holds its targets. Re-taking them here
+        // grants this worker a new fence; an earlier worker of the run can no longer save it.
         const lock = await this.deps.locks.acquire(meta.targets, runId);
         if (!lock.ok) {
           log.error({ holder: lock.holder }, "run lost its target lock; cancelling it");
@@ -122,7 +128,14 @@ export class RunWorker {
           });
           return { state: cancelled.state };
         }
+        lockClaims = lock.claims;
       }
+      const fence: RunFence = {
+        signal: lease.signal,
+        check: () => lease.check(),
+        confirm: () => lease.confirm(lockClaims),
+        claims: () => [lease.claim, ...lockClaims],
+      };
       const started = Date.now();
       let unpark: () => void = () => undefined;
       const park = new Promise<typeof RELEASE_PARK>((resolve) => {
@@ -130,7 +143,7 @@ export class RunWorker {
         this.parkers.add(unpark);
       });
       // A cancel made through another process is noticed by the engine itself (it polls the record).
-      const result = await Promise.race([this.deps.engine.execute(runId), park]).finally(() =>
+      const result = await Promise.race([this.deps.engine.execute(runId, fence), park]).finally(() =>
         this.parkers.delete(unpark),
       );
       if (result === RELEASE_PARK) {
@@ -152,6 +165,17 @@ export class RunWorker {
       return { state: result.state };
     } catch (err) {
       if (err instanceof WaitingError || err instanceof DelayedError) throw err;
+      if (err instanceof RunFenceLost) {
+        // This worker stalled past its lease: another worker drives the run (or will, once the
+        // lease expires). Nothing more was recorded here; look again later in case nobody does.
+        log.warn({ err: err.message }, "lost the run's lease; stopped driving it");
+        await job
+          .moveToDelayed(Date.now() + 1_000, token)
+          .catch((e: unknown) =>
+            log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not delay the job"),
+          );
+        throw new DelayedError();
+      }
       if (err instanceof RunVersionConflict) {
         // Someone else saved the run first; BullMQ retries the job and the engine resumes from
         // whatever state that writer left.

@@ -1,8 +1,11 @@
 // One real run per target: an atomic multi-key lock in Redis. All of a run's targets are taken in
 // one Lua script or none are; each grant gets a fencing number (monotonic), so a holder can prove
-// it still owns the lock before acting. Locks expire (ttl) as a last resort against leaks, and a
-// lock whose holder run is finished is reclaimed (see TargetLocks.acquire).
+// it still owns the lock before acting: the worker driving a run re-takes its targets when it starts
+// (a new fence), and its saves carry the grant (see AcquireResult.claims), so an earlier worker of
+// the same run, whose fence was superseded, can no longer write it. Locks expire (ttl) as a last
+// resort against leaks, and a lock whose holder run is finished is reclaimed (see acquire).
 import type { Redis } from "ioredis";
+import type { StoreClaim } from "../engine/ports/run-fence.js";
 
 // KEYS[1] fence counter, KEYS[2..] lock keys. ARGV: runId, now, ttlMs.
 // Returns {1, fence} or {0, contended key, holder value}.
@@ -42,7 +45,14 @@ export interface LockHolderInfo {
   fence: number;
 }
 
-export type AcquireResult = { ok: true; fence: number } | { ok: false; holder: LockHolderInfo };
+export type AcquireResult =
+  | {
+      ok: true;
+      fence: number;
+      /** Each lock key with the exact value this grant wrote: a save carrying them proves the fence. */
+      claims: StoreClaim[];
+    }
+  | { ok: false; holder: LockHolderInfo };
 
 export interface TargetLocksOptions {
   prefix: string;
@@ -93,18 +103,22 @@ export class TargetLocks {
 
   /** Takes every target for runId (re-entrant for the same run, refreshing the expiry), or none. */
   async acquire(targets: readonly string[], runId: string): Promise<AcquireResult> {
-    if (targets.length === 0) return { ok: true, fence: 0 };
+    if (targets.length === 0) return { ok: true, fence: 0, claims: [] };
     const keys = [...new Set(targets)].sort().map((t) => this.key(t));
     for (let attempt = 0; attempt < 3; attempt++) {
+      const since = this.now();
       const [ok, a, b] = await this.redis.soLockAcquire(
         keys.length + 1,
         `${this.opts.prefix}:lock:fence`,
         ...keys,
         runId,
-        this.now(),
+        since,
         this.ttlMs,
       );
-      if (ok === 1) return { ok: true, fence: Number(a) };
+      if (ok === 1) {
+        const value = `${runId}|${since}|${Number(a)}`;
+        return { ok: true, fence: Number(a), claims: keys.map((key) => ({ key, value })) };
+      }
       const key = String(a);
       const value = String(b);
       const holder = parseHolder(key.slice(`${this.opts.prefix}:lock:target:`.length), value);

@@ -1,12 +1,15 @@
 // RunStore on Redis. Each run is one hash: `v` (version), `runbook` (written once), `head` (the run's
 // own fields), `n` (step count) and `s:<i>` per step, so a transition rewrites only the run head and
 // the step that changed. Saves are compare-and-set on `v` inside a Lua script: two workers (or a
-// worker and a cancel) can never interleave a write. A sorted set indexes runs by creation time, and a
-// hash counts runs by state and mode (`<state>|dry` / `<state>|real`), kept exact by the same scripts:
-// each run hash holds its counted key in `st`, and a save that changes the state moves one count.
+// worker and a cancel) can never interleave a write, and a save carrying claims (the saving worker's
+// lease token and target-lock grants) is refused once any of them is no longer held. A sorted set
+// indexes runs by creation time, and a hash counts runs by state and mode (`<state>|dry` /
+// `<state>|real`), kept exact by the same scripts: each run hash holds its counted key in `st`, and
+// a save that changes the state moves one count.
 import type { Redis } from "ioredis";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { RunRecord, StepRecord } from "../../engine/run-record.js";
+import { RunFenceLost } from "../../engine/ports/run-fence.js";
 import { runNotFound, versionConflict } from "../../engine/ports/run-store.js";
 import type { RunCount, RunStore, SaveOptions } from "../../engine/ports/run-store.js";
 
@@ -19,9 +22,14 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 return 1`;
 
-// KEYS[1] run hash, KEYS[2] counts; ARGV: expected version, new version, counted key, then
-// field/value pairs. Returns {-1, 0} if missing, {-2, stored} if stale, {new version, 0} when written.
+// KEYS[1] run hash, KEYS[2] counts, KEYS[3..] claim keys; ARGV: expected version, new version,
+// counted key, the claims' values (one per claim key, in order), then field/value pairs. Returns
+// {-1, 0} if missing, {-2, stored} if stale, {-3, i} if claim i (1-based) no longer holds, {new
+// version, 0} when written.
 const SAVE = `
+for i = 3, #KEYS do
+  if redis.call('GET', KEYS[i]) ~= ARGV[i + 1] then return {-3, i - 2} end
+end
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1, 0} end
 if v ~= ARGV[1] then return {-2, tonumber(v)} end
@@ -30,7 +38,7 @@ if st ~= ARGV[3] then
   if st then redis.call('HINCRBY', KEYS[2], st, -1) end
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'st', ARGV[3], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'st', ARGV[3], unpack(ARGV, #KEYS + 2))
 return {tonumber(ARGV[2]), 0}`;
 
 export interface RedisRunStoreOptions {
@@ -47,7 +55,7 @@ export class RedisRunStore implements RunStore {
   ) {
     this.prefix = opts.prefix;
     redis.defineCommand("soRunCreate", { numberOfKeys: 3, lua: CREATE });
-    redis.defineCommand("soRunSave", { numberOfKeys: 2, lua: SAVE });
+    redis.defineCommand("soRunSave", { lua: SAVE });
   }
 
   private runKey(id: string): string {
@@ -90,15 +98,23 @@ export class RedisRunStore implements RunStore {
 
   async save(run: RunRecord, opts: SaveOptions = {}): Promise<RunRecord> {
     const next = { ...run, version: run.version + 1 };
+    const claims = opts.claims ?? [];
     const result = (await this.call(
       "soRunSave",
+      String(claims.length + 2),
       this.runKey(run.id),
       this.countKey(),
+      ...claims.map((c) => c.key),
       String(run.version),
       String(next.version),
       RedisRunStore.counted(next),
+      ...claims.map((c) => c.value),
       ...this.fields(next, opts.changedSteps),
     )) as [number, number];
+    if (result[0] === -3) {
+      const claim = claims[result[1] - 1];
+      throw new RunFenceLost(run.id, `${claim?.key ?? "a claim"} is no longer held by this worker`);
+    }
     if (result[0] === -1) throw runNotFound(run.id);
     if (result[0] === -2) throw versionConflict(run.id, run.version, result[1]);
     return next;

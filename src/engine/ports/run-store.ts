@@ -2,10 +2,17 @@
 // advance the same run, and a cancel that lands mid-step is noticed at the next save.
 import { ErrorCode, SwitchoverError } from "../errors.js";
 import type { RunRecord } from "../run-record.js";
+import type { StoreClaim } from "./run-fence.js";
 
 export interface SaveOptions {
   /** Indexes into run.steps of the steps changed since this version was read or saved. */
   changedSteps?: readonly number[];
+  /**
+   * Keys that must hold exactly these values for the save to happen, checked atomically with the
+   * write (the saving worker's lease and target-lock grants); a mismatch throws RunFenceLost and
+   * writes nothing. Stores without such keys (the in-memory one) treat every claim as held.
+   */
+  claims?: readonly StoreClaim[];
 }
 
 export interface RunStore {

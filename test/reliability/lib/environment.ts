@@ -73,9 +73,9 @@ export function writeEnvironment(opts: EnvironmentOptions): SuiteEnvironment {
       operatorRunbooks: ["*"],
       queue: {
         // Short enough that a killed worker's run comes back in seconds; not shorter: on a loaded
-        // 2-core machine a live worker's renewals then arrive late, its job and lease move to
-        // another worker while it still executes (a known gap: the lease is checked when a job
-        // starts, not on every save — see the suite's report).
+        // 2-core machine a live worker's renewals then arrive late and its job and lease move to
+        // another worker (safe — the lease fences every save and apply, see lease-loss.test.ts —
+        // but each such move repeats an interrupted apply and slows the suite).
         lockDurationMs: 2_500,
         stalledIntervalMs: 500,
         maxStalledCount: 1_000,

@@ -35,7 +35,7 @@ import { targetsFromConfig } from "./engine/target-catalog.js";
 import { isAllowedUrl } from "./engine/target-ref.js";
 import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
 import { faultHookFromEnv } from "./queue/fault-injection.js";
-import { redisOptionsFromUrl } from "./queue/redis-connection.js";
+import { logRedisErrors, redisOptionsFromUrl } from "./queue/redis-connection.js";
 import { RunEventLog } from "./queue/run-events.js";
 import { RunLeases } from "./queue/run-lease.js";
 import { RunMetaStore } from "./queue/run-meta.js";
@@ -96,6 +96,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const connection = redisOptionsFromUrl(opts.redisUrl ?? config.redis.url, password);
   // Auto-pipelining: commands issued in one tick (concurrent requests) share one socket write.
   const redis = new Redis({ ...connection, maxRetriesPerRequest: 3, enableAutoPipelining: true });
+  logRedisErrors(redis, logger, "main", password);
   const clock = opts.clock ?? systemClock;
 
   const steps = createStepRegistry(opts.extraSteps ?? []);
@@ -142,6 +143,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     connection,
     prefix: `${prefix}:bull`,
     ...(opts.queueName ? { name: opts.queueName } : {}),
+    logger,
   });
   const meta = new RunMetaStore(redis, prefix);
   const locks = new TargetLocks(redis, {
@@ -220,7 +222,11 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     schedules,
     audit,
     events,
-    eventConnection: () => redis.duplicate({ maxRetriesPerRequest: null }),
+    eventConnection: () => {
+      const conn = redis.duplicate({ maxRetriesPerRequest: null });
+      logRedisErrors(conn, logger, "events", password);
+      return conn;
+    },
     readiness,
     metrics,
     logger,

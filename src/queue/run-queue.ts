@@ -2,6 +2,8 @@
 // the run's version when enqueued, so duplicate enqueues of one state collapse into one job.
 import { Queue } from "bullmq";
 import type { ParamValue } from "../engine/runbook/model.js";
+import type { Logger } from "../engine/ports/logger.js";
+import { logRedisErrors } from "./redis-connection.js";
 import type { RedisConnectionOptions } from "./redis-connection.js";
 
 export interface RunJobData {
@@ -24,6 +26,8 @@ export interface RunQueueOptions {
   /** BullMQ key prefix, e.g. "switchover:bull". */
   prefix: string;
   name?: string;
+  /** Where the queue's Redis connection errors are logged (credentials redacted). */
+  logger?: Logger;
 }
 
 export class RunQueue {
@@ -43,6 +47,7 @@ export class RunQueue {
         removeOnFail: { age: 7 * 86_400, count: 5_000 },
       },
     });
+    if (opts.logger) logRedisErrors(this.queue, opts.logger, "queue", opts.connection.password);
   }
 
   /** Asks a worker to drive the run; `tag` (the run version) dedupes enqueues of one state. */

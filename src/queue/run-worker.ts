@@ -16,6 +16,7 @@ import { RunVersionConflict } from "../engine/ports/run-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { RunRecord } from "../engine/run-record.js";
 import { isTerminalRun } from "../engine/states.js";
+import { logRedisErrors } from "./redis-connection.js";
 import type { RedisConnectionOptions } from "./redis-connection.js";
 import type { RunLeases } from "./run-lease.js";
 import type { RunMeta, RunMetaStore } from "./run-meta.js";
@@ -80,7 +81,7 @@ export class RunWorker {
     this.worker.on("failed", (job, err) => {
       this.deps.logger.warn({ jobId: job?.id, name: job?.name, err: err.message }, "job failed");
     });
-    this.worker.on("error", (err) => this.deps.logger.error({ err: err.message }, "worker error"));
+    logRedisErrors(this.worker, this.deps.logger, "worker", this.deps.connection.password);
     return this;
   }
 

@@ -223,7 +223,9 @@ export const reassignPartitionsStep = defineStep<Input, "kafka">({
     try {
       await client.reassign(submit, ctx.signal);
       ctx.logger.info({ submitted: submit.length, total: targets.length }, "reassignments submitted");
+      // Small moves finish within a second: poll soon, then back off to pollInterval.
       const interval = parseDurationMs(input.pollInterval);
+      let wait = Math.min(250, interval);
       for (;;) {
         const left = await unfinished(client, targets, ctx.signal);
         ctx.logger.info(
@@ -231,7 +233,8 @@ export const reassignPartitionsStep = defineStep<Input, "kafka">({
           "reassignment progress",
         );
         if (left.length === 0) break;
-        await ctx.clock.sleep(interval, ctx.signal);
+        await ctx.clock.sleep(wait, ctx.signal);
+        wait = Math.min(wait * 2, interval);
       }
     } finally {
       await unthrottle?.();

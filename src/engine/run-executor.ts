@@ -183,6 +183,8 @@ export class RunExecutor {
     const input = this.resolveInput(run, spec, def);
     const t0 = this.res.clock.now();
     const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input));
+    // Timings are the step's own calls; persistence and audit around them are the engine's share.
+    const planMs = this.res.clock.now() - t0;
     const recorded: RecordedPlan = {
       changes: plan.changes,
       outputs: plan.outputs,
@@ -202,7 +204,7 @@ export class RunExecutor {
       s.input = input as JsonValue;
       s.plan = recorded;
       s.outputs = { ...recorded.outputs };
-      s.timings = { ...s.timings, planMs: this.res.clock.now() - t0 };
+      s.timings = { ...s.timings, planMs };
       delete s.retryAt;
     };
 
@@ -274,6 +276,7 @@ export class RunExecutor {
       : (await this.res.audit.recordedApplies?.(run.id, spec.id))?.find((r) => r.applyTry === applyTry);
     let before: JsonValue;
     let first = firstApply;
+    let applyMs = 0;
     if (recorded) {
       before = (recorded.before ?? null) as JsonValue;
       first = recorded.firstApply === true;
@@ -288,6 +291,7 @@ export class RunExecutor {
         if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
         return def.apply(ctx, plan, step.input);
       });
+      applyMs = this.res.clock.now() - t0;
       faults?.applyDone(run.id, spec.id);
       faults?.reached(run.id, spec.id, "after-apply");
       // The apply happened; record it only while still the owner (else the new owner does).
@@ -306,7 +310,7 @@ export class RunExecutor {
       // falls back to the plan's "from" values, persisted before any apply began.
       if (s.before === undefined) s.before = first ? (before ?? null) : null;
       if (!first) s.applyRepeated = true;
-      s.timings = { ...s.timings, applyMs: this.res.clock.now() - t0 };
+      s.timings = { ...s.timings, applyMs };
       delete s.retryAt;
     });
   }
@@ -325,6 +329,7 @@ export class RunExecutor {
     const extra = await this.guard(spec, signal, (s) =>
       def.verify(this.context(run, i, def, s), step.input, plan),
     );
+    const verifyMs = this.res.clock.now() - t0;
     this.res.faults?.reached(run.id, spec.id, "after-verify");
     return this.transitionStep(
       run,
@@ -332,7 +337,7 @@ export class RunExecutor {
       "succeeded",
       (s) => {
         if (extra) s.outputs = { ...s.outputs, ...extra };
-        s.timings = { ...s.timings, verifyMs: this.res.clock.now() - t0 };
+        s.timings = { ...s.timings, verifyMs };
         s.finishedAt = this.res.clock.now();
         delete s.retryAt;
       },

@@ -182,7 +182,7 @@ export class RunExecutor {
     this.res.faults?.reached(run.id, spec.id, "before-plan");
     const input = this.resolveInput(run, spec, def);
     const t0 = this.res.clock.now();
-    const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input));
+    const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input), input);
     // Timings are the step's own calls; persistence and audit around them are the engine's share.
     const planMs = this.res.clock.now() - t0;
     const recorded: RecordedPlan = {
@@ -285,12 +285,17 @@ export class RunExecutor {
       // Proven with the store right before the world is touched: a worker that stalled until its
       // lease moved on (another worker may have applied this very step already) stops here.
       await fence?.confirm();
-      before = await this.guard(spec, signal, (s) => {
-        const ctx = this.context(run, i, def, s);
-        if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
-        if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
-        return def.apply(ctx, plan, step.input);
-      });
+      before = await this.guard(
+        spec,
+        signal,
+        (s) => {
+          const ctx = this.context(run, i, def, s);
+          if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
+          if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
+          return def.apply(ctx, plan, step.input);
+        },
+        step.input,
+      );
       applyMs = this.res.clock.now() - t0;
       faults?.applyDone(run.id, spec.id);
       faults?.reached(run.id, spec.id, "after-apply");
@@ -326,8 +331,11 @@ export class RunExecutor {
     const plan = this.planOf(step);
     const t0 = this.res.clock.now();
     this.res.faults?.reached(run.id, spec.id, "before-verify");
-    const extra = await this.guard(spec, signal, (s) =>
-      def.verify(this.context(run, i, def, s), step.input, plan),
+    const extra = await this.guard(
+      spec,
+      signal,
+      (s) => def.verify(this.context(run, i, def, s), step.input, plan),
+      step.input,
     );
     const verifyMs = this.res.clock.now() - t0;
     this.res.faults?.reached(run.id, spec.id, "after-verify");
@@ -496,6 +504,7 @@ export class RunExecutor {
     spec: StepSpec,
     runSignal: AbortSignal,
     fn: (signal: AbortSignal) => Promise<T>,
+    input?: unknown,
   ): Promise<T> {
     if (runSignal.aborted) throw abortError(runSignal);
     const stepCtl = new AbortController();
@@ -510,9 +519,11 @@ export class RunExecutor {
       if (timerCtl) {
         racers.push(
           this.res.clock.sleep(parseDurationMs(spec.timeout!), timerCtl.signal).then(() => {
+            const on = targetOf(input);
             const err = new SwitchoverError(
               ErrorCode.Timeout,
-              `step ${spec.id} timed out after ${spec.timeout}`,
+              `step ${spec.id} timed out after ${spec.timeout}${on ? ` (${spec.uses} on ${on})` : ""}`,
+              { details: { timeout: spec.timeout!, ...(on ? { target: on } : {}) } },
             );
             stepCtl.abort(err);
             throw err;
@@ -673,4 +684,15 @@ function fenceLost(err: unknown, signal: AbortSignal): RunFenceLost | undefined 
   if (err instanceof RunFenceLost) return err;
   const reason: unknown = signal.reason;
   return signal.aborted && reason instanceof RunFenceLost ? reason : undefined;
+}
+
+/** The target a step's input names ("cluster dc1", "flow dc1-to-dc2"…), for a precise timeout message. */
+function targetOf(input: unknown): string | undefined {
+  if (typeof input !== "object" || input === null) return undefined;
+  const fields = input as Record<string, unknown>;
+  for (const key of ["cluster", "flow", "zone", "fleet", "connect"]) {
+    const v = fields[key];
+    if (typeof v === "string" && v) return `${key} ${v}`;
+  }
+  return undefined;
 }

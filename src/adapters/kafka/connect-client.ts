@@ -43,6 +43,7 @@ export class ConnectClient {
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#auth) headers.authorization = this.#auth;
     let res: Response;
+    let text: string;
     try {
       res = await fetch(url, {
         method,
@@ -50,15 +51,22 @@ export class ConnectClient {
         body: body === undefined ? null : JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
+      // The body is bounded by the same timeout: a worker that sends headers and stalls fails too.
+      text = await res.text();
     } catch (err) {
       if (signal?.aborted) throw err;
+      const why = timeout.aborted
+        ? `no answer from ${url.origin} within ${this.config.timeoutMs} ms`
+        : `failed: ${err instanceof Error ? err.message : String(err)}`;
       throw new SwitchoverError(
         ErrorCode.UpstreamUnavailable,
-        `Connect worker ${this.name}: ${method} ${url.pathname} failed: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err, details: { connect: this.name } },
+        `Connect worker ${this.name}: ${method} ${url.pathname} ${why}`,
+        {
+          cause: err,
+          details: { connect: this.name, ...(timeout.aborted ? { timeoutMs: this.config.timeoutMs } : {}) },
+        },
       );
     }
-    const text = await res.text();
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;

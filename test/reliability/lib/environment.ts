@@ -27,6 +27,8 @@ export interface EnvironmentOptions {
   queue?: Record<string, number>;
   service?: Record<string, unknown>;
   http?: { allow: string[] };
+  /** Per Connect worker overrides (e.g. its url through a delaying proxy, a shorter timeoutMs). */
+  connect?: Record<string, { url?: string; timeoutMs?: number }>;
 }
 
 export function writeEnvironment(opts: EnvironmentOptions): SuiteEnvironment {
@@ -58,6 +60,12 @@ export function writeEnvironment(opts: EnvironmentOptions): SuiteEnvironment {
   const doc = {
     ...base,
     consumers: { ...(base.consumers as object), ...consumers },
+    connect: Object.fromEntries(
+      Object.entries((base.connect ?? {}) as Record<string, object>).map(([name, c]) => [
+        name,
+        { ...c, ...opts.connect?.[name] },
+      ]),
+    ),
     redis: { ...(base.redis as object), prefix },
     ...(opts.http ? { http: opts.http } : {}),
     service: {

@@ -1,15 +1,16 @@
 // Outages of the things steps act on, with the worker as a child process: dc1's Kafka broker
-// stopped (SIGKILL) while a step is about to change it → the step fails within its timeout with an
-// error naming the cluster and what did not answer, and a revert (once the broker is back) restores
-// the configs the run had changed, checked on the real topics; the Connect REST API of dc2 behind
-// a proxy that delays its answers → a step reading it fails after the configured Connect timeout
-// with an error saying so, or, when slow but within it, succeeds: no wait is unbounded.
+// stopped (SIGKILL) or frozen (SIGSTOP) while a step is about to change it → the step fails within
+// its timeout with an error naming the cluster and the refused broker or the timeout that ran out,
+// and a revert (once the broker is back) restores the configs the run had changed, checked on the
+// real topics; the Connect REST API of dc2 behind a proxy that delays its answers → a step reading
+// it fails after the configured Connect timeout with an error saying so, or, when slow but within
+// it, succeeds: no wait is unbounded.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configFile, sandboxPaths } from "../../sandbox/lib/paths.js";
+import { configFile, pidFile, sandboxPaths } from "../../sandbox/lib/paths.js";
 import { kafkaFor, sandboxCli, unique } from "../integration/sandbox.js";
 import { startApi } from "./lib/api-process.js";
 import type { ApiHandle } from "./lib/api-process.js";
@@ -30,6 +31,57 @@ let admin: Admin;
 let proxy: DelayProxy;
 let trace: string;
 const topics: string[] = [];
+let frozenBroker: number | undefined;
+
+/** Creates two topics and starts rel-kafka-down on them; resolves once the worker stalled in "cap". */
+async function kafkaRun(
+  stall: number,
+): Promise<{ runId: string; first: string; second: string; before: Record<string, string | undefined> }> {
+  const first = unique("kdown-a-");
+  const second = unique("kdown-b-");
+  topics.push(first, second);
+  await admin.createTopics({
+    topics: [first, second].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
+  const before = {
+    retention: await configOf(first, "retention.ms"),
+    maxBytes: await configOf(second, "max.message.bytes"),
+  };
+  const runId = await start("rel-kafka-down", {
+    params: { first, second },
+    dryRun: false,
+    reason: "reliability: Kafka broker lost mid-step",
+  });
+  // The worker stops itself right before the second step's apply (its plan read the topic).
+  await until(
+    "the worker inside the second step",
+    () =>
+      existsSync(trace) && readFileSync(trace, "utf8").split('"stopped"').length - 1 >= stall
+        ? true
+        : undefined,
+    60_000,
+  );
+  return { runId, first, second, before };
+}
+
+/** Reverts the failed run (broker back) and checks both topics' configs are as before the run. */
+async function revertAndCheck(
+  runId: string,
+  first: string,
+  second: string,
+  before: Record<string, string | undefined>,
+): Promise<void> {
+  const revert = await api.call(env.tokens.admin, "POST", `/v1/runs/${runId}/revert`, {
+    dryRun: false,
+    reason: "reliability: undo after Kafka outage",
+  });
+  expect(revert.status, JSON.stringify(revert.body)).toBe(202);
+  const reverted = await finished((revert.body as { id: string }).id, 120_000);
+  expect(reverted.state, JSON.stringify(reverted.error)).toBe("succeeded");
+  expect(await configOf(first, "retention.ms")).toBe(before.retention);
+  expect(await configOf(second, "max.message.bytes")).toBe(before.maxBytes);
+}
 
 async function configOf(topic: string, name: string): Promise<string | undefined> {
   const res = await admin.describeConfigs({
@@ -82,13 +134,15 @@ beforeAll(async () => {
     mode: "worker",
     logFile: join(env.dir, "worker.log"),
     auditJsonl: join(env.dir, "audit-worker.jsonl"),
-    env: { SWITCHOVER_FAULT_STOP_AT: "cap:before-apply", SWITCHOVER_FAULT_TRACE: trace },
+    // Stalls before the second step's apply of each of the two Kafka runs.
+    env: { SWITCHOVER_FAULT_STOP_AT: "cap:before-apply:1,cap:before-apply:2", SWITCHOVER_FAULT_TRACE: trace },
   });
   admin = kafkaFor("dc1", { retries: 10 }).admin();
   await admin.connect();
 }, 120_000);
 
 afterAll(async () => {
+  if (frozenBroker !== undefined) process.kill(frozenBroker, "SIGCONT");
   await sandboxCli("start", "dc1-kafka").catch(() => "");
   if (worker?.alive()) process.kill(worker.pid, "SIGCONT");
   await worker?.stop(5_000);
@@ -100,28 +154,7 @@ afterAll(async () => {
 
 describe("target outages", () => {
   it("Kafka broker stopped while a step runs: it fails within its timeout naming the cluster; revert restores the topic configs", async () => {
-    const first = unique("kdown-a-");
-    const second = unique("kdown-b-");
-    topics.push(first, second);
-    await admin.createTopics({
-      topics: [first, second].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-      waitForLeaders: true,
-    });
-    const before = {
-      retention: await configOf(first, "retention.ms"),
-      maxBytes: await configOf(second, "max.message.bytes"),
-    };
-    const runId = await start("rel-kafka-down", {
-      params: { first, second },
-      dryRun: false,
-      reason: "reliability: Kafka down mid-step",
-    });
-    // The worker stops itself right before the second step's apply (its plan read the topic).
-    await until(
-      "the worker inside the second step",
-      () => (existsSync(trace) && readFileSync(trace, "utf8").includes('"stopped"') ? true : undefined),
-      60_000,
-    );
+    const { runId, first, second, before } = await kafkaRun(1);
     let elapsed = 0;
     let run;
     try {
@@ -139,20 +172,38 @@ describe("target outages", () => {
     const error = run.steps[1]!.error!;
     // Precise: the cluster, and the broker that refused or the step timeout that ran out.
     expect(error.message).toMatch(/cluster dc1/);
-    expect(error.message).toMatch(/127\.0\.0\.1:\d+|timed out after 20s/);
-    // Bounded by the step's 20 s timeout (plus the worker's own bookkeeping), not kafkajs defaults.
-    expect(elapsed).toBeLessThan(30_000);
+    expect(error.message).toMatch(/127\.0\.0\.1:\d+|timed out after 10s/);
+    // Bounded by the step's 10 s timeout (plus the worker's own bookkeeping), not kafkajs defaults.
+    expect(elapsed).toBeLessThan(20_000);
     addFigures({}, `target outages: dc1 broker stopped mid-step → failed in ${elapsed} ms: ${error.message}`);
+    await revertAndCheck(runId, first, second, before);
+  }, 300_000);
 
-    const revert = await api.call(env.tokens.admin, "POST", `/v1/runs/${runId}/revert`, {
-      dryRun: false,
-      reason: "reliability: undo after Kafka outage",
-    });
-    expect(revert.status, JSON.stringify(revert.body)).toBe(202);
-    const reverted = await finished((revert.body as { id: string }).id, 120_000);
-    expect(reverted.state, JSON.stringify(reverted.error)).toBe("succeeded");
-    expect(await configOf(first, "retention.ms")).toBe(before.retention);
-    expect(await configOf(second, "max.message.bytes")).toBe(before.maxBytes);
+  it("Kafka broker frozen (SIGSTOP: connections open, no answers) while a step runs: the step timeout ends it, naming cluster and timeout", async () => {
+    const { runId, first, second, before } = await kafkaRun(2);
+    const broker = Number(readFileSync(pidFile(sandboxPaths(), "dc1-kafka"), "utf8").trim());
+    let elapsed = 0;
+    let run;
+    try {
+      process.kill(broker, "SIGSTOP");
+      frozenBroker = broker;
+      addFigures({ faultsInjected: 1 });
+      const t0 = Date.now();
+      process.kill(worker.pid, "SIGCONT");
+      run = await finished(runId);
+      elapsed = Date.now() - t0;
+    } finally {
+      process.kill(broker, "SIGCONT");
+      frozenBroker = undefined;
+    }
+    expect(run.state).toBe("failed");
+    expect(run.steps.map((s) => s.state)).toEqual(["succeeded", "failed"]);
+    const error = run.steps[1]!.error!;
+    expect(error.message).toMatch(/cluster dc1/);
+    expect(error.message).toMatch(/timed out|timeout/i);
+    expect(elapsed).toBeLessThan(20_000);
+    addFigures({}, `target outages: dc1 broker frozen mid-step → failed in ${elapsed} ms: ${error.message}`);
+    await revertAndCheck(runId, first, second, before);
   }, 300_000);
 
   it("Connect REST API slower than its timeout: the step fails after the configured wait, saying so", async () => {

@@ -22,6 +22,11 @@ const inputSchema = (t: TargetCatalog) =>
       type: z.enum(["preferred", "unclean"]).default("preferred"),
       /** Required for unclean election: availability over consistency, records may be lost. */
       acceptDataLoss: z.literal(true).optional(),
+      /**
+       * Preferred election: a partition whose preferred leader is not in its ISR yet fails the plan
+       * (retryable) instead of being skipped, for failbacks that must put every leader back.
+       */
+      requireAll: z.boolean().default(false),
     })
     .check((ctx) => {
       if (ctx.value.type === "unclean" && ctx.value.acceptDataLoss !== true) {
@@ -70,6 +75,13 @@ export const electLeadersStep = defineStep<Input, "kafka">({
       topics.map((t) => facts.states.get(t)!),
       input.type,
     );
+    if (input.requireAll && notEligible.length > 0) {
+      throw new SwitchoverError(
+        ErrorCode.UpstreamUnavailable,
+        `cluster ${input.cluster}: preferred leader not in the ISR yet for ${notEligible.length} partition(s): ${notEligible.slice(0, 10).join(", ")}`,
+        { details: { notEligible } },
+      );
+    }
     return {
       changes: elect.map((e) => ({
         resource: partitionResource(input.cluster, e.topic, e.partition),

@@ -27,6 +27,7 @@ import { createStepRegistry } from "../src/steps/registry.js";
 import { sandboxCli } from "../sandbox/drill/sandbox-control.js";
 import { flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";
 import { proposedAssignment, reassignmentDone, verifyStatus } from "./reassign-cli.js";
+import { until } from "../sandbox/lib/until.js";
 
 const PARTITIONS = flag("partitions", 500);
 const PER_TOPIC = flag("per-topic", 10);
@@ -43,26 +44,9 @@ const registry = createStepRegistry();
 const reassignStep = registry.get("kafka.reassignPartitions") as AnyStep;
 const targets = targetsFromConfig(config);
 const bootstrap = config.clusters[CLUSTER]!.bootstrapServers.join(",");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${what}: not within ${ms / 1000} s${last instanceof Error ? ` (${last.message})` : ""}`,
-      );
-    await sleep(500);
-  }
-}
-
+/** Polls every 500 ms: reassignment and fencing settle in well under a second here. */
+const poll = <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> =>
+  until(what, ms, probe, 500);
 /** A logger that notes when a message was first logged (the step logs "reassignments submitted"). */
 function timingLogger(seen: Map<string, number>): Logger {
   const note = (_f: Record<string, unknown>, msg: string) => {
@@ -116,7 +100,7 @@ async function stateOf(topics: string[]) {
  * metadata request may lag the controller by a moment after the reassignment completed.
  */
 async function assertMovedOff(topics: string[], dc1: Set<number>, rf: number): Promise<void> {
-  await until("every partition of the set off dc1", 60_000, async () => {
+  await poll("every partition of the set off dc1", 60_000, async () => {
     for (const [topic, s] of await stateOf(topics)) {
       for (const p of s.partitions) {
         if (p.replicas.length !== rf || p.replicas.some((r) => dc1.has(r)))
@@ -133,18 +117,18 @@ async function liveBrokers(): Promise<number[]> {
 
 async function startDc1(): Promise<void> {
   sandboxCli(["start", `${CLUSTER}/${FAILED_RACK}`, "--timeout", "300"]);
-  await until("4 brokers in the stretched cluster", 180_000, async () =>
+  await poll("4 brokers in the stretched cluster", 180_000, async () =>
     (await liveBrokers()).length === 4 ? true : undefined,
   );
 }
 
 async function stopDc1(dc1: Set<number>, topics: string[]): Promise<void> {
   sandboxCli(["stop", `${CLUSTER}/${FAILED_RACK}`]);
-  await until("dc1 brokers fenced", 120_000, async () =>
+  await poll("dc1 brokers fenced", 120_000, async () =>
     (await liveBrokers()).some((b) => dc1.has(b)) ? undefined : true,
   );
   // Leaders on the survivors before timing, so neither side pays for the election.
-  await until("leaders on dc2", 120_000, async () => {
+  await poll("leaders on dc2", 120_000, async () => {
     for (const s of (await stateOf(topics)).values())
       if (s.partitions.some((p) => p.leader < 0 || dc1.has(p.leader))) return undefined;
     return true;
@@ -221,7 +205,7 @@ async function main(): Promise<void> {
           .map((topic) => ({ topic, numPartitions: PER_TOPIC, replicationFactor: 2 })),
       });
     }
-    await until("every new partition led", 120_000, async () => {
+    await poll("every new partition led", 120_000, async () => {
       const states = await stateOf(all);
       return states.size === all.length &&
         [...states.values()].every(
@@ -241,7 +225,7 @@ async function main(): Promise<void> {
     const value = Buffer.alloc(1024, 120);
     for (let i = 0; i < all.length; i += 20) {
       // Fresh topics: the first sends may reach a broker before it knows it leads (retried).
-      await until("test data produced", 90_000, async () => {
+      await poll("test data produced", 90_000, async () => {
         await producer.sendBatch({
           acks: -1,
           topicMessages: all.slice(i, i + 20).map((topic) => ({

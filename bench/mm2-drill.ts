@@ -35,32 +35,13 @@ import {
 import { flag, fmt, median, outDir, repoRoot, sandboxDir } from "./kafka-java.js";
 import { orchestratorShare } from "./run-share.js";
 import type { RecordedRun } from "./run-share.js";
+import { sleep, until } from "../sandbox/lib/until.js";
 
 const ROUNDS = flag("rounds", 2);
 const TOPICS = flag("topics", 20);
 const PARTITIONS = flag("partitions", 6);
 const GROUPS = flag("groups", 10);
 const RECORDS_PER_PARTITION = 20;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${what}: not within ${ms / 1000} s${last instanceof Error ? ` (${last.message})` : ""}`,
-      );
-    await sleep(1_000);
-  }
-}
-
 /** mm2-failover with `groups` (string[]) where it has `group`; everything else as shipped. */
 export function multiGroupRunbook(text: string): string {
   const single = /groups: \["\$\{\{ params\.group \}\}"\]/g;

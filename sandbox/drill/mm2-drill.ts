@@ -18,6 +18,7 @@ import {
   resumePausedConnectors,
   sandboxCli,
 } from "./sandbox-control.js";
+import { sleep, until } from "../lib/until.js";
 
 export interface Mm2DrillOptions {
   api: SwitchoverApi;
@@ -90,26 +91,6 @@ export interface Mm2DrillResult {
   before: StateSnapshot;
   after: StateSnapshot;
   timings: { failoverMs: number; failbackMs: number; outageToConsumingMs: number; totalMs: number };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${what}: not within ${timeoutMs / 1000} s${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ""}`,
-      );
-    await sleep(1_000);
-  }
 }
 
 function outputsOf(run: RunSummary, step: string): Record<string, unknown> {

@@ -11,9 +11,9 @@ import type { EvaluationService } from "../evaluation/evaluation-service.js";
 import type { PostureService } from "../posture/posture-service.js";
 import type { ServiceMetrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
-import type { RunbookCatalog } from "./runbook-catalog.js";
-import type { RunService } from "./run-service.js";
-import type { TargetUniverse } from "./run-targets.js";
+import type { RunbookCatalog } from "../runs/runbook-catalog.js";
+import type { RunService } from "../runs/run-service.js";
+import type { TargetUniverse } from "../runs/run-targets.js";
 
 /** The audit log as the API uses it (src/audit/audit-log.ts's AuditLog satisfies it). */
 export interface AuditPort {

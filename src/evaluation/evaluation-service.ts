@@ -3,7 +3,7 @@
 // gauges, and POSTs the configured webhook when a runbook turns blocked (only to allowed URLs).
 import { Gauge } from "prom-client";
 import type { Registry } from "prom-client";
-import type { RunbookCatalog } from "../api/runbook-catalog.js";
+import type { RunbookCatalog } from "../runs/runbook-catalog.js";
 import type { ParamValue, Runbook } from "../engine/runbook/model.js";
 import type { EvaluationOutcome } from "../engine/step-contract.js";
 import type { HttpClient } from "../steps/builtin/http-client.js";

@@ -14,7 +14,7 @@ import { createConsumerFleets, createGroupObserver } from "../../src/adapters/co
 import { createDnsZones } from "../../src/adapters/dns/providers/dns-zones.js";
 import { createKafkaAdapter } from "../../src/adapters/kafka/kafka-adapter.js";
 import type { KafkaAdapter } from "../../src/adapters/kafka/kafka-adapter.js";
-import { RunbookCatalog } from "../../src/api/runbook-catalog.js";
+import { RunbookCatalog } from "../../src/runs/runbook-catalog.js";
 import { systemClock } from "../../src/engine/ports/clock.js";
 import { MemoryLogger } from "../../src/engine/ports/logger.js";
 import type { Runbook } from "../../src/engine/runbook/model.js";

@@ -2,7 +2,7 @@
 // timeline, the recovery figures and a per-step table. No scripts, no external assets, so it can be
 // saved, mailed or attached to a post-mortem as it is.
 import type { components } from "../generated/openapi.js";
-import { comparisonText, reprocessText, rpoText } from "../run-report.js";
+import { comparisonText, reprocessText, rpoText } from "./report-text.js";
 import { formatDuration } from "./run-text.js";
 import { escapeXml, renderTimelineSvg, STATE_COLOURS } from "./timeline-svg.js";
 

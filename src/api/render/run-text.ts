@@ -3,7 +3,7 @@
 import type { JsonValue } from "../../engine/json.js";
 import type { RunRecord, StepRecord } from "../../engine/run-record.js";
 import type { RunMeta } from "../../queue/run-meta.js";
-import type { RunSummaryView } from "../run-view.js";
+import type { RunSummaryView } from "../../runs/run-view.js";
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "-";

@@ -8,7 +8,9 @@ import { jsonBody } from "../json-body.js";
 import { wantsText } from "../negotiate.js";
 import { renderRunListText, renderRunText } from "../render/run-text.js";
 import { renderReportHtml } from "../render/report-html.js";
-import { buildReport, renderReportText, reportFormat } from "../run-report.js";
+import { buildReport } from "../../runs/run-report.js";
+import { reportFormat } from "../negotiate.js";
+import { renderReportText } from "../render/report-text.js";
 import {
   approveBody,
   cancelBody,

@@ -9,7 +9,7 @@ import type { components } from "../generated/openapi.js";
 import { jsonBody } from "../json-body.js";
 import { wantsText } from "../negotiate.js";
 import { ApiProblem, ProblemType } from "../problem.js";
-import { runTargets } from "../run-targets.js";
+import { runTargets } from "../../runs/run-targets.js";
 import { idempotencyKeySchema, noQuery, runbookNameSchema, startRunBody } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { z } from "zod";

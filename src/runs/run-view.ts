@@ -2,7 +2,7 @@
 // summary for lists (RunSummary). Shapes are the OpenAPI document's.
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
-import type { components } from "./generated/openapi.js";
+import type { components } from "../api/generated/openapi.js";
 
 export type RunView = components["schemas"]["Run"];
 export type RunSummaryView = components["schemas"]["RunSummary"];

@@ -1,13 +1,10 @@
 // The drill report of a run: per-step durations, RTO (the run's wall time), the recovery point and
 // reprocess window as reported by steps' outputs, and the timeline of recorded events.
-import type { Request } from "express";
 import type { JsonValue } from "../engine/json.js";
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
 import type { StoredRunEvent } from "../queue/run-events.js";
-import type { components } from "./generated/openapi.js";
-import { ApiProblem, ProblemType } from "./problem.js";
-import { formatDuration } from "./render/run-text.js";
+import type { components } from "../api/generated/openapi.js";
 
 export type RunReport = components["schemas"]["RunReport"];
 
@@ -25,7 +22,7 @@ function lastOutputs(run: RunRecord, keys: readonly string[]): { stepId: string;
   return null;
 }
 
-type Recovery = RunReport["recovery"];
+export type Recovery = RunReport["recovery"];
 
 const intOrNull = (v: JsonValue | undefined): number | null =>
   typeof v === "number" && Number.isFinite(v) ? Math.round(v) : null;
@@ -146,63 +143,4 @@ export function buildReport(
   if (run.startedAt !== undefined) report.startedAt = run.startedAt;
   if (run.finishedAt !== undefined) report.finishedAt = run.finishedAt;
   return report;
-}
-
-export function renderReportText(r: RunReport): string {
-  const lines = [
-    `report ${r.runId}  ${r.runbook}  ${r.dryRun ? "DRY-RUN" : "REAL RUN"}  ${r.state.toUpperCase()}  (trigger ${r.trigger})`,
-    `RTO contribution ${formatDuration(r.rtoMs ?? undefined)}  queued ${formatDuration(r.queuedMs ?? undefined)}`,
-    `time to recovery ${formatDuration(r.timeToRecoveryMs ?? undefined)}${r.timeToRecoveryMs === null ? " (not recovered)" : ""}`,
-    `RPO ${rpoText(r.recovery)}`,
-    `reprocess window ${reprocessText(r.recovery)}`,
-    ...(r.comparison ? [`previous drill ${comparisonText(r.comparison)}`] : []),
-    "",
-    ...r.steps.map(
-      (s) =>
-        `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} ${formatDuration(s.durationMs ?? undefined).padStart(8)}  plan ${formatDuration(s.planMs)} apply ${formatDuration(s.applyMs)} verify ${formatDuration(s.verifyMs)}  ${s.changes} change(s)`,
-    ),
-    "",
-    "timeline",
-    ...r.timeline.map(
-      (e) =>
-        `  ${new Date(e.at).toISOString()}  ${e.type}${e.stepId ? ` ${e.stepId}` : ""}${e.from || e.to ? ` ${e.from ?? "?"} → ${e.to ?? "?"}` : ""}${e.actor ? ` (${e.actor})` : ""}`,
-    ),
-  ];
-  return lines.join("\n") + "\n";
-}
-
-export function rpoText(r: Recovery): string {
-  if (r.rpoStepId === null) return "not reported by any step";
-  const parts: string[] = [];
-  if (r.rpoMessages !== null) parts.push(`${r.rpoMessages} message(s) not replicated`);
-  if (r.rpoAgeMs !== null)
-    parts.push(`newest replicated message ${formatDuration(r.rpoAgeMs)} old (source unreachable)`);
-  return `${parts.join(", ")} (step ${r.rpoStepId})`;
-}
-
-export function reprocessText(r: Recovery): string {
-  if (r.reprocessStepId === null) return "not reported by any step";
-  return `${r.reprocessExact ? "" : "≤ "}${r.reprocessWindow} message(s)${r.reprocessBasis ? `: ${r.reprocessBasis}` : ""} (step ${r.reprocessStepId})`;
-}
-
-export function comparisonText(c: NonNullable<RunReport["comparison"]>): string {
-  const speed =
-    c.slowerByPercent === null
-      ? "duration not comparable"
-      : `${c.slowerByPercent >= 0 ? "+" : ""}${c.slowerByPercent.toFixed(0)} % time (${formatDuration(c.previousRtoMs ?? undefined)} → ${formatDuration(c.rtoMs ?? undefined)})`;
-  return `${c.previousRunId} (${c.previousState}): ${speed}${c.outcomeChanged ? ", outcome changed" : ""}${c.regressed ? " — REGRESSION" : ""}`;
-}
-
-/** The report's representation from Accept: json (default), text or html; 406 for anything else. */
-export function reportFormat(req: Request): "json" | "text" | "html" {
-  const choice = req.accepts(["application/json", "text/plain", "text/html"]);
-  if (choice === false) {
-    throw new ApiProblem(
-      406,
-      ProblemType.NotAcceptable,
-      "Not acceptable",
-      "the report is available as application/json, text/plain or text/html",
-    );
-  }
-  return choice === "text/plain" ? "text" : choice === "text/html" ? "html" : "json";
 }

@@ -1,0 +1,49 @@
+// The drill report as plain text (GET /v1/runs/{id}/report, Accept: text/plain) and the recovery
+// sentences the HTML report reuses.
+import type { Recovery, RunReport } from "../../runs/run-report.js";
+import { formatDuration } from "./run-text.js";
+
+export function renderReportText(r: RunReport): string {
+  const lines = [
+    `report ${r.runId}  ${r.runbook}  ${r.dryRun ? "DRY-RUN" : "REAL RUN"}  ${r.state.toUpperCase()}  (trigger ${r.trigger})`,
+    `RTO contribution ${formatDuration(r.rtoMs ?? undefined)}  queued ${formatDuration(r.queuedMs ?? undefined)}`,
+    `time to recovery ${formatDuration(r.timeToRecoveryMs ?? undefined)}${r.timeToRecoveryMs === null ? " (not recovered)" : ""}`,
+    `RPO ${rpoText(r.recovery)}`,
+    `reprocess window ${reprocessText(r.recovery)}`,
+    ...(r.comparison ? [`previous drill ${comparisonText(r.comparison)}`] : []),
+    "",
+    ...r.steps.map(
+      (s) =>
+        `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} ${formatDuration(s.durationMs ?? undefined).padStart(8)}  plan ${formatDuration(s.planMs)} apply ${formatDuration(s.applyMs)} verify ${formatDuration(s.verifyMs)}  ${s.changes} change(s)`,
+    ),
+    "",
+    "timeline",
+    ...r.timeline.map(
+      (e) =>
+        `  ${new Date(e.at).toISOString()}  ${e.type}${e.stepId ? ` ${e.stepId}` : ""}${e.from || e.to ? ` ${e.from ?? "?"} → ${e.to ?? "?"}` : ""}${e.actor ? ` (${e.actor})` : ""}`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export function rpoText(r: Recovery): string {
+  if (r.rpoStepId === null) return "not reported by any step";
+  const parts: string[] = [];
+  if (r.rpoMessages !== null) parts.push(`${r.rpoMessages} message(s) not replicated`);
+  if (r.rpoAgeMs !== null)
+    parts.push(`newest replicated message ${formatDuration(r.rpoAgeMs)} old (source unreachable)`);
+  return `${parts.join(", ")} (step ${r.rpoStepId})`;
+}
+
+export function reprocessText(r: Recovery): string {
+  if (r.reprocessStepId === null) return "not reported by any step";
+  return `${r.reprocessExact ? "" : "≤ "}${r.reprocessWindow} message(s)${r.reprocessBasis ? `: ${r.reprocessBasis}` : ""} (step ${r.reprocessStepId})`;
+}
+
+export function comparisonText(c: NonNullable<RunReport["comparison"]>): string {
+  const speed =
+    c.slowerByPercent === null
+      ? "duration not comparable"
+      : `${c.slowerByPercent >= 0 ? "+" : ""}${c.slowerByPercent.toFixed(0)} % time (${formatDuration(c.previousRtoMs ?? undefined)} → ${formatDuration(c.rtoMs ?? undefined)})`;
+  return `${c.previousRunId} (${c.previousState}): ${speed}${c.outcomeChanged ? ", outcome changed" : ""}${c.regressed ? " — REGRESSION" : ""}`;
+}

@@ -21,6 +21,7 @@ import { decideRetry, describeDecision } from "./retry.js";
 import type { RecordedPlan, RunRecord, StepRecord } from "./run-record.js";
 import type { StepSpec } from "./runbook/model.js";
 import { scopeOf } from "./scope.js";
+import { describeTarget, targetsOfInput } from "./step-targets.js";
 import { zodMessage } from "./runbook/validate-runbook.js";
 import { assertRunTransition, assertStepTransition, isTerminalRun, isTerminalStep } from "./states.js";
 import type { RunState, StepState } from "./states.js";
@@ -182,7 +183,12 @@ export class RunExecutor {
     this.res.faults?.reached(run.id, spec.id, "before-plan");
     const input = this.resolveInput(run, spec, def);
     const t0 = this.res.clock.now();
-    const plan = await this.guard(spec, signal, (s) => def.plan(this.context(run, i, def, s), input), input);
+    const plan = await this.guard(
+      spec,
+      signal,
+      (s) => def.plan(this.context(run, i, def, s), input),
+      targetOf(def, input),
+    );
     // Timings are the step's own calls; persistence and audit around them are the engine's share.
     const planMs = this.res.clock.now() - t0;
     const recorded: RecordedPlan = {
@@ -294,7 +300,7 @@ export class RunExecutor {
           if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
           return def.apply(ctx, plan, step.input);
         },
-        step.input,
+        targetOf(def, step.input),
       );
       applyMs = this.res.clock.now() - t0;
       faults?.applyDone(run.id, spec.id);
@@ -335,7 +341,7 @@ export class RunExecutor {
       spec,
       signal,
       (s) => def.verify(this.context(run, i, def, s), step.input, plan),
-      step.input,
+      targetOf(def, step.input),
     );
     const verifyMs = this.res.clock.now() - t0;
     this.res.faults?.reached(run.id, spec.id, "after-verify");
@@ -504,7 +510,7 @@ export class RunExecutor {
     spec: StepSpec,
     runSignal: AbortSignal,
     fn: (signal: AbortSignal) => Promise<T>,
-    input?: unknown,
+    on?: string,
   ): Promise<T> {
     if (runSignal.aborted) throw abortError(runSignal);
     const stepCtl = new AbortController();
@@ -519,7 +525,6 @@ export class RunExecutor {
       if (timerCtl) {
         racers.push(
           this.res.clock.sleep(parseDurationMs(spec.timeout!), timerCtl.signal).then(() => {
-            const on = targetOf(input);
             const err = new SwitchoverError(
               ErrorCode.Timeout,
               `step ${spec.id} timed out after ${spec.timeout}${on ? ` (${spec.uses} on ${on})` : ""}`,
@@ -686,13 +691,8 @@ function fenceLost(err: unknown, signal: AbortSignal): RunFenceLost | undefined 
   return signal.aborted && reason instanceof RunFenceLost ? reason : undefined;
 }
 
-/** The target a step's input names ("cluster dc1", "flow dc1-to-dc2"…), for a precise timeout message. */
-function targetOf(input: unknown): string | undefined {
-  if (typeof input !== "object" || input === null) return undefined;
-  const fields = input as Record<string, unknown>;
-  for (const key of ["cluster", "flow", "zone", "fleet", "connect"]) {
-    const v = fields[key];
-    if (typeof v === "string" && v) return `${key} ${v}`;
-  }
-  return undefined;
+/** The first target the step declares its input names ("cluster dc1"…), for a precise timeout message. */
+function targetOf(def: AnyStep, input: unknown): string | undefined {
+  const first = targetsOfInput(def.targets, input)[0];
+  return first ? describeTarget(first) : undefined;
 }

@@ -6,6 +6,7 @@ import type { JsonObject, JsonValue } from "./json.js";
 import type { Clock } from "./ports/clock.js";
 import type { Logger } from "./ports/logger.js";
 import type { TargetCatalog } from "./target-catalog.js";
+import type { TargetKind } from "./target-ref.js";
 
 /**
  * Adapters a step may ask for, by name. Adapter modules add themselves by declaration merging:
@@ -75,10 +76,19 @@ export interface StepRecordForRevert<I> {
   before: JsonValue;
 }
 
+/** Input field → the kind of configured target the field names. */
+export type StepTargets = Readonly<Record<string, TargetKind>>;
+
 export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName> {
   kind: string;
   description: string;
   adapters: readonly A[];
+  /**
+   * The input fields that name a configured target (cluster, flow, zone, fleet), by kind. A real
+   * run locks exactly these, resolved from its params before it starts, and errors name them.
+   * Declared, never guessed from values: a param that merely equals a cluster's name is no target.
+   */
+  targets?: StepTargets;
   /** The input schema; given the environment's targets so names can be checked before running. */
   input(targets: TargetCatalog): z.ZodType<I>;
   /** Steps that are themselves a human gate (the `approval` kind) always park before apply. */

@@ -7,6 +7,8 @@ export interface TargetCatalog {
   dnsZones: readonly string[];
   consumerFleets: readonly string[];
   replicationFlows: readonly string[];
+  /** Kafka Connect workers (the environment's `connect` names). */
+  connectWorkers: readonly string[];
   /** URL prefixes `http.request` and `notify` may call. */
   httpAllow: readonly string[];
 }
@@ -17,6 +19,7 @@ export function targetsFromConfig(config: Config): TargetCatalog {
     dnsZones: Object.keys(config.dns),
     consumerFleets: Object.keys(config.consumers),
     replicationFlows: Object.keys(config.replication),
+    connectWorkers: Object.keys(config.connect),
     httpAllow: config.http.allow,
   };
 }
@@ -26,5 +29,6 @@ export const emptyTargets: TargetCatalog = {
   dnsZones: [],
   consumerFleets: [],
   replicationFlows: [],
+  connectWorkers: [],
   httpAllow: [],
 };

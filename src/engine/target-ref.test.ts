@@ -10,6 +10,7 @@ const targets: TargetCatalog = {
   dnsZones: ["primary"],
   consumerFleets: ["orders"],
   replicationFlows: [],
+  connectWorkers: [],
   httpAllow: ["https://hooks.example.com/switchover/", "http://127.0.0.1:9000"],
 };
 

@@ -3,9 +3,25 @@
 import { z } from "zod";
 import type { TargetCatalog } from "./target-catalog.js";
 
-export type TargetKind = "cluster" | "dns zone" | "consumer fleet" | "replication flow";
+export type TargetKind = "cluster" | "dns zone" | "consumer fleet" | "replication flow" | "connect worker";
 
-function known(targets: TargetCatalog, kind: TargetKind): readonly string[] {
+/**
+ * Which kind of target each reference schema checks, so a test can hold every step's declared
+ * targets (StepDefinition.targets) against the fields its input schema checks as names.
+ */
+const targetRefs = z.registry<{ kind: TargetKind }>();
+
+/** The target kind a schema checks (through optional/default wrappers), or undefined. */
+export function targetRefKind(schema: z.ZodType): TargetKind | undefined {
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) {
+    s = s.unwrap() as z.ZodType;
+  }
+  return targetRefs.get(s)?.kind;
+}
+
+/** The configured names of one kind of target. */
+export function knownTargets(targets: TargetCatalog, kind: TargetKind): readonly string[] {
   switch (kind) {
     case "cluster":
       return targets.clusters;
@@ -15,27 +31,32 @@ function known(targets: TargetCatalog, kind: TargetKind): readonly string[] {
       return targets.consumerFleets;
     case "replication flow":
       return targets.replicationFlows;
+    case "connect worker":
+      return targets.connectWorkers;
   }
 }
 
 export function targetRef(targets: TargetCatalog, kind: TargetKind): z.ZodString {
-  const names = known(targets, kind);
-  return z.string().check((ctx) => {
+  const names = knownTargets(targets, kind);
+  const schema = z.string().check((ctx) => {
     if (!names.includes(ctx.value)) {
-      const list = names.length ? names.join(", ") : "none";
-      ctx.issues.push({
-        code: "custom",
-        input: ctx.value,
-        message: `unknown ${kind} "${ctx.value}" (configured: ${list})`,
-      });
+      ctx.issues.push({ code: "custom", input: ctx.value, message: unknownTarget(names, kind, ctx.value) });
     }
   });
+  targetRefs.add(schema, { kind });
+  return schema;
+}
+
+/** The one wording for a name that is not configured, at validation time and at run start. */
+export function unknownTarget(names: readonly string[], kind: TargetKind, value: string): string {
+  return `unknown ${kind} "${value}" (configured: ${names.length ? names.join(", ") : "none"})`;
 }
 
 export const clusterRef = (t: TargetCatalog): z.ZodString => targetRef(t, "cluster");
 export const dnsZoneRef = (t: TargetCatalog): z.ZodString => targetRef(t, "dns zone");
 export const consumerFleetRef = (t: TargetCatalog): z.ZodString => targetRef(t, "consumer fleet");
 export const replicationFlowRef = (t: TargetCatalog): z.ZodString => targetRef(t, "replication flow");
+export const connectWorkerRef = (t: TargetCatalog): z.ZodString => targetRef(t, "connect worker");
 
 /** An http(s) URL under one of the config's `http.allow` prefixes. */
 export function allowedUrl(targets: TargetCatalog): z.ZodString {

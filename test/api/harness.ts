@@ -130,6 +130,7 @@ export function touchStep(redis: Redis, prefix: string): AnyStep {
     kind: "test.touch",
     description: "count an apply in Redis (tests)",
     adapters: [],
+    targets: { cluster: "cluster" },
     input,
     async plan(_ctx, i) {
       const now = Number((await redis.get(`${prefix}:touch:${i.key}`)) ?? 0);
@@ -167,6 +168,8 @@ export interface HarnessOptions {
   readinessChecks?: DependencyCheck[];
   clusters?: Record<string, unknown>;
   http?: { allow: string[] };
+  /** More runbooks (name → YAML) beside RUNBOOKS, for one test file. */
+  runbooks?: Record<string, string>;
 }
 
 export function testConfig(
@@ -223,7 +226,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ROLE_TOKENS.map((n) => [n, `so_${n}_${randomBytes(12).toString("hex")}`]),
   ) as Record<TokenName, string>;
   const runbooksDir = mkdtempSync(join(tmpdir(), "so-runbooks-"));
-  for (const [name, text] of Object.entries(RUNBOOKS)) writeFileSync(join(runbooksDir, `${name}.yaml`), text);
+  for (const [name, text] of Object.entries({ ...RUNBOOKS, ...opts.runbooks }))
+    writeFileSync(join(runbooksDir, `${name}.yaml`), text);
   const config = testConfig(prefix, tokens, runbooksDir, opts);
   const redis = new Redis(REDIS_URL);
   const service = await buildService({

@@ -6,6 +6,7 @@ import type { ConsumerFleet } from "../../adapters/consumers/consumer-fleets.js"
 import { isDuration } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { clusterRef, consumerFleetRef } from "../../engine/target-ref.js";
+import type { StepTargets } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 
 export const duration = z.string().refine(isDuration, 'expected a duration such as "30s" or "5m"');
@@ -17,6 +18,9 @@ export const fleetFields = (t: TargetCatalog) => ({
   /** Defaults to the fleet's `groups`; verification checks each of them on Kafka. */
   groups: z.array(z.string().min(1)).optional(),
 });
+
+/** The fleet is changed; the cluster is where its groups are checked (and, for resume, pointed). */
+export const fleetTargets = { fleet: "consumer fleet", cluster: "cluster" } as const satisfies StepTargets;
 
 export interface FleetTargetInput {
   fleet: string;

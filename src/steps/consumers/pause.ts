@@ -7,7 +7,14 @@ import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, fleetOutputs, fleetTarget } from "./fleet-input.js";
+import {
+  clusterForGroups,
+  duration,
+  fleetFields,
+  fleetOutputs,
+  fleetTarget,
+  fleetTargets,
+} from "./fleet-input.js";
 import { observedState } from "./observed-state.js";
 import { waitGroupsEmpty } from "./group-checks.js";
 import { evaluateFleet } from "./evaluate-fleet.js";
@@ -26,6 +33,7 @@ export const consumersPauseStep = defineStep<Input, "consumers" | "consumerGroup
   description:
     "Pause a consumer fleet (webhook or Kubernetes scale to 0); verify its groups left the cluster",
   adapters: ["consumers", "consumerGroups"],
+  targets: fleetTargets,
   input: inputSchema,
   evaluate: evaluateFleet,
 

@@ -8,7 +8,14 @@ import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { clusterForGroups, duration, fleetFields, fleetOutputs, fleetTarget } from "./fleet-input.js";
+import {
+  clusterForGroups,
+  duration,
+  fleetFields,
+  fleetOutputs,
+  fleetTarget,
+  fleetTargets,
+} from "./fleet-input.js";
 import { waitGroupsHaveMembers, waitOffsetsAdvance } from "./group-checks.js";
 import { observedState } from "./observed-state.js";
 import { evaluateFleet } from "./evaluate-fleet.js";
@@ -32,6 +39,7 @@ export const consumersResumeStep = defineStep<Input, "consumers" | "consumerGrou
   description:
     "Resume a consumer fleet on a cluster (webhook or Kubernetes scale); verify members and progress on Kafka",
   adapters: ["consumers", "consumerGroups"],
+  targets: fleetTargets,
   input: inputSchema,
   evaluate: evaluateFleet,
 

@@ -200,6 +200,7 @@ export const dnsRepointStep = defineStep<Input, "dns">({
   description:
     "Repoint an A/AAAA/CNAME record (RFC 2136 + TSIG or Route 53), verified at every authoritative server",
   adapters: ["dns"],
+  targets: { zone: "dns zone" },
   input: inputSchema,
   evaluate: evaluateRepoint,
 

@@ -94,6 +94,7 @@ export const applyTranslatedOffsetsStep = defineStep<Input, "kafka">({
   kind: "kafka.applyTranslatedOffsets",
   description: "Commit MM2 translated offsets for consumer groups on the target cluster",
   adapters: ["kafka"],
+  targets: { flow: "replication flow", cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateApplyTranslatedOffsets,
   async plan(ctx, input): Promise<StepPlan> {

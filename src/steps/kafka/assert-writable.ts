@@ -25,6 +25,7 @@ export const assertWritableStep = defineStep<Input, "kafka">({
   kind: "kafka.assertWritable",
   description: "Produce a canary with acks=all and read it back",
   adapters: ["kafka"],
+  targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateAssertWritable,
   async plan(ctx, input): Promise<StepPlan> {

@@ -114,6 +114,7 @@ export const checkReplicationStep = defineStep<Input, "kafka">({
   kind: "kafka.checkReplication",
   description: "MM2 health for a flow: heartbeat age, mirrored topics and partitions, replication lag",
   adapters: ["kafka"],
+  targets: { flow: "replication flow" },
   input: inputSchema,
   evaluate: evaluateCheckReplication,
   async plan(ctx, input): Promise<StepPlan> {

@@ -66,6 +66,7 @@ export const electLeadersStep = defineStep<Input, "kafka">({
   kind: "kafka.electLeaders",
   description: "Elect preferred leaders (or, explicitly guarded, unclean leaders) on a selection",
   adapters: ["kafka"],
+  targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {

@@ -121,6 +121,7 @@ export const reassignPartitionsStep = defineStep<Input, "kafka">({
   description:
     "Move replicas off failed brokers/racks (rack-aware, balanced) or restore a recorded placement",
   adapters: ["kafka"],
+  targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {

@@ -58,6 +58,7 @@ export const setTopicConfigStep = defineStep<Input, "kafka">({
   kind: "kafka.setTopicConfig",
   description: "Set or restore topic configs on a selection, keeping every other override unchanged",
   adapters: ["kafka"],
+  targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {

@@ -23,6 +23,7 @@ export const verifyTranslatedOffsetsStep = defineStep<Input, "kafka">({
   kind: "kafka.verifyTranslatedOffsets",
   description: "Check MM2 translated offsets per group; report reprocess window and RPO",
   adapters: ["kafka"],
+  targets: { flow: "replication flow" },
   input: inputSchema,
   evaluate: evaluateTranslatedOffsets,
   async plan(ctx, input): Promise<StepPlan> {

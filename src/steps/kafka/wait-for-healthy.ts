@@ -36,6 +36,7 @@ export const waitForHealthyStep = defineStep<Input, "kafka">({
   kind: "kafka.waitForHealthy",
   description: "Wait until no partition of the selection is offline or under min-ISR",
   adapters: ["kafka"],
+  targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateClusterTopics,
   async plan(ctx, input): Promise<StepPlan> {

@@ -61,6 +61,7 @@ function connectorStateStep(kind: "mirror.pause" | "mirror.resume"): AnyStep {
     kind,
     description: `${desired === "PAUSED" ? "Pause" : "Resume"} a replication flow's MirrorMaker 2 connectors`,
     adapters: ["kafka"],
+    targets: { flow: "replication flow" },
     input: inputSchema,
     evaluate: evaluateConnectorState,
     async plan(ctx, input): Promise<StepPlan> {

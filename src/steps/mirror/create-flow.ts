@@ -8,7 +8,7 @@ import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject, JsonValue } from "../../engine/json.js";
 import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
-import { replicationFlowRef } from "../../engine/target-ref.js";
+import { connectWorkerRef, replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { connectorRoles, flowConnectors } from "./flow-connectors.js";
 import { evaluateCreateFlow } from "./evaluate-mirror-steps.js";
@@ -22,7 +22,7 @@ const inputSchema = (t: TargetCatalog) =>
   z
     .strictObject({
       /** Connect worker (a name under `connect` in the environment); default: the reversed flow's. */
-      connect: z.string().min(1).optional(),
+      connect: connectWorkerRef(t).optional(),
       /** Derive connectors as the reverse of this flow (source ⇄ target). */
       reverseOf: replicationFlowRef(t).optional(),
       roles: z.array(z.enum(connectorRoles)).min(1).optional(),
@@ -90,6 +90,7 @@ export const mirrorCreateFlowStep = defineStep<Input, "kafka">({
   kind: "mirror.createFlow",
   description: "Create, update or remove MM2 connectors (explicit, or the reverse of a configured flow)",
   adapters: ["kafka"],
+  targets: { reverseOf: "replication flow", connect: "connect worker" },
   input: inputSchema,
   evaluate: evaluateCreateFlow,
   async plan(ctx, input): Promise<StepPlan> {

@@ -25,6 +25,7 @@ export const targets: TargetCatalog = {
   dnsZones: ["primary"],
   consumerFleets: ["orders-consumers"],
   replicationFlows: ["dc1-to-dc2"],
+  connectWorkers: [],
   httpAllow: ["http://127.0.0.1/hooks/"],
 };
 

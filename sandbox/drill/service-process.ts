@@ -32,7 +32,6 @@ export function writeDrillConfig(dir: string, token: string): string {
     service: {
       ...base.service,
       auth: { tokens: [{ name: "drill", sha256, roles: ["admin"] }] },
-      twoPersonRule: false,
       runbooksDir: join(repoRoot, "runbooks"),
     },
   };

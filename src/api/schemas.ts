@@ -38,8 +38,26 @@ export const startRunBody = z.strictObject({
   reason: reason.optional(),
 }) satisfies z.ZodType<S["StartRunRequest"]>;
 
-export const approveBody = z.strictObject({ comment: reason.optional() }) satisfies z.ZodType<
-  S["ApproveRequest"]
+export const approveBody = z
+  .strictObject({
+    comment: reason.optional(),
+    planHash: z.string().min(1).max(200).optional(),
+    breakGlass: z.boolean().optional(),
+    reason: reason.optional(),
+  })
+  .check((ctx) => {
+    // Break glass is only ever deliberate: the reason is what the audit and the notification carry.
+    if (ctx.value.breakGlass === true && !ctx.value.reason?.trim()) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["reason"],
+        message: "required with breakGlass: true",
+      });
+    }
+  }) satisfies z.ZodType<S["ApproveRequest"]>;
+export const rejectBody = z.strictObject({ comment: reason.optional() }) satisfies z.ZodType<
+  S["RejectRequest"]
 >;
 export const cancelBody = z.strictObject({ reason: reason.optional() }) satisfies z.ZodType<
   S["CancelRequest"]

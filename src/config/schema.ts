@@ -141,11 +141,45 @@ export const apiTokenSchema = z.strictObject({
   roles: z.array(z.enum(ROLES)).min(1),
 });
 
+/**
+ * Server approval policy (issue 18). `all`: every real run waits for approval before its first
+ * change, whatever its runbook says; `runbook`: only the runbook's own gates wait; `none`: gates
+ * pass without waiting (labs and tests only; recorded as approved by the policy).
+ */
+export const approvalsSchema = z.strictObject({
+  required: z.enum(["all", "runbook", "none"]).default("all"),
+  /** Distinct approvers needed (N of the M tokens that may approve); never the requester. */
+  approvers: z.number().int().min(1).max(10).default(1),
+  /** A request for approval not granted within this time expires; the run then fails. */
+  expiresAfterSeconds: z.number().int().min(1).max(604_800).default(3_600),
+  /**
+   * Notified (POST, JSON) when an admin breaks glass; under an http.allow prefix. Break glass is
+   * also logged at warn level and audited, webhook or not.
+   */
+  breakGlassWebhook: z
+    .strictObject({
+      url: httpUrl,
+      headers: z.record(z.string(), z.union([z.string(), secretRefSchema])).default({}),
+    })
+    .optional(),
+});
+export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
+
 /** The HTTP service and its worker (additive section: environments without it get the defaults). */
 export const serviceSchema = z.strictObject({
   auth: z.strictObject({ tokens: z.array(apiTokenSchema).default([]) }).default({ tokens: [] }),
-  /** The requester of a run cannot approve their own run. */
-  twoPersonRule: z.boolean().default(true),
+  /**
+   * The requester of a run can never approve it. Kept so environment files that say `true` still
+   * load; `false` is refused (use `approvals.required: none` for a lab, or break glass).
+   */
+  twoPersonRule: z
+    .literal(true, {
+      error:
+        "the requester can never approve their own run; for a lab set approvals.required: none, in an incident an admin breaks glass",
+    })
+    .default(true),
+  /** Which real runs need a second person, how many, and for how long a request stands. */
+  approvals: approvalsSchema.prefault({}),
   /** Directory of runbook files (*.yaml, *.yml), relative to the working directory. */
   runbooksDir: z.string().min(1).default("runbooks"),
   /** Runbooks the operator role may run for real (dry-runs of any runbook are allowed); "*" = all. */
@@ -227,14 +261,22 @@ export const configSchema = z
   })
   .check((ctx) => {
     // The evaluation webhook follows the same outbound rule as http.request and notify.
-    const hook = ctx.value.service.evaluation.webhook;
-    if (hook && !ctx.value.http.allow.some((prefix) => hook.url.startsWith(prefix))) {
-      ctx.issues.push({
-        code: "custom",
-        input: hook.url,
-        path: ["service", "evaluation", "webhook", "url"],
-        message: "not under any http.allow prefix",
-      });
+    const hooks = [
+      { hook: ctx.value.service.evaluation.webhook, path: ["service", "evaluation", "webhook", "url"] },
+      {
+        hook: ctx.value.service.approvals.breakGlassWebhook,
+        path: ["service", "approvals", "breakGlassWebhook", "url"],
+      },
+    ];
+    for (const { hook, path } of hooks) {
+      if (hook && !ctx.value.http.allow.some((prefix) => hook.url.startsWith(prefix))) {
+        ctx.issues.push({
+          code: "custom",
+          input: hook.url,
+          path,
+          message: "not under any http.allow prefix",
+        });
+      }
     }
   });
 

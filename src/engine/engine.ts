@@ -1,6 +1,8 @@
 // The run engine's front object: create runs (dry-run, real, pinned, revert), drive them, and the
 // human commands (approve, reject, cancel, retry, skip). No HTTP, queue or adapter inside: only ports.
 import { randomUUID } from "node:crypto";
+import { decideApproval, isGate } from "./approval-policy.js";
+import type { ApproveRequest } from "./approval-policy.js";
 import { canonicalHash } from "./canonical-hash.js";
 import { ErrorCode, SwitchoverError } from "./errors.js";
 import type { AuditEvent } from "./ports/audit-sink.js";
@@ -8,7 +10,7 @@ import type { RunFence } from "./ports/run-fence.js";
 import { RunVersionConflict } from "./ports/run-store.js";
 import type { EngineResources } from "./resources.js";
 import { buildRevertRunbook } from "./revert.js";
-import type { RunRecord } from "./run-record.js";
+import type { RunApprovalPolicy, RunRecord } from "./run-record.js";
 import { RunExecutor } from "./run-executor.js";
 import type { Runbook } from "./runbook/model.js";
 import { resolveParams } from "./runbook/params.js";
@@ -26,6 +28,8 @@ export interface CreateRunRequest {
   id?: string;
   /** Set by createRevert: the run this one undoes. */
   revertOf?: string;
+  /** The server's approval policy (config service.approvals); without one only runbook gates wait. */
+  approvalPolicy?: RunApprovalPolicy;
 }
 
 export interface Actor {
@@ -59,6 +63,7 @@ export class RunEngine {
     if (req.requestedBy !== undefined) run.requestedBy = req.requestedBy;
     if (req.reason !== undefined) run.reason = req.reason;
     if (req.revertOf !== undefined) run.revertOf = req.revertOf;
+    if (req.approvalPolicy !== undefined && !dryRun) run.approvalPolicy = req.approvalPolicy;
     if (req.fromPlan !== undefined) {
       if (dryRun)
         throw new SwitchoverError(ErrorCode.Validation, "fromPlan pins a real run; set dryRun: false");
@@ -147,45 +152,143 @@ export class RunEngine {
     return this.res.store.get(runId);
   }
 
-  /** Grants the pending gate; the run goes back to running and must be executed again. */
-  async approve(runId: string, actor: Actor = {}): Promise<RunRecord> {
-    return this.update(runId, async (run) => {
+  /**
+   * One approver's yes to the pending gate (see decideApproval): recorded, and once enough distinct
+   * approvers agreed (or an admin broke glass) the run goes back to running and must be executed
+   * again. A request past its expiry fails the run instead and throws APPROVAL_EXPIRED.
+   */
+  async approve(
+    runId: string,
+    actor: Actor & Omit<ApproveRequest, "by" | "comment"> = {},
+  ): Promise<RunRecord> {
+    let expired = false;
+    const saved = await this.update(runId, async (run) => {
+      expired = false;
       const step = this.awaitingApproval(run);
-      assertRunTransition(run.id, run.state, "running");
-      step.approval = { ...step.approval, status: "approved", at: this.res.clock.now(), ...this.who(actor) };
-      run.state = "running";
-      return [
-        { type: "step.approval", runId, stepId: step.id, actor: actor.by, data: { status: "approved" } },
-        { type: "run.transition", runId, from: "waiting_approval", to: "running", actor: actor.by },
-      ];
+      const now = this.res.clock.now();
+      const decision = decideApproval(run, step, actor, now);
+      const approval = step.approval!;
+      switch (decision.outcome) {
+        case "refuse":
+          throw decision.error;
+        case "expired":
+          expired = true;
+          return this.failGate(run, step, ErrorCode.ApprovalExpired, "switchover", {
+            message: `the request to approve step ${step.id} expired unanswered`,
+            status: "rejected",
+          });
+        case "grant":
+        case "approve": {
+          const by = actor.by ?? "(unnamed)";
+          const grant = {
+            by,
+            at: now,
+            ...(approval.planHash !== undefined ? { planHash: approval.planHash } : {}),
+            ...(actor.comment ? { comment: actor.comment } : {}),
+          };
+          approval.grants = [...(approval.grants ?? []), grant];
+          const events: Omit<AuditEvent, "at">[] = [];
+          if (decision.outcome === "grant") {
+            events.push({
+              type: "step.approval",
+              runId,
+              stepId: step.id,
+              actor: actor.by,
+              data: { status: "granted", remaining: decision.remaining, planHash: approval.planHash ?? null },
+            });
+            return events;
+          }
+          if (decision.breakGlass) {
+            const record = { by, at: now, reason: actor.breakGlass!.reason, stepId: step.id };
+            approval.breakGlass = record;
+            run.breakGlass = [...(run.breakGlass ?? []), record];
+            events.push({
+              type: "approval.break_glass",
+              runId,
+              stepId: step.id,
+              actor: actor.by,
+              data: { reason: record.reason, planHash: approval.planHash ?? null },
+            });
+          }
+          assertRunTransition(run.id, run.state, "running");
+          Object.assign(approval, { status: "approved", at: now, ...this.who(actor) });
+          run.state = "running";
+          events.push(
+            {
+              type: "step.approval",
+              runId,
+              stepId: step.id,
+              actor: actor.by,
+              data: {
+                status: "approved",
+                approvers: approval.grants.map((g) => g.by),
+                planHash: approval.planHash ?? null,
+                breakGlass: decision.breakGlass,
+              },
+            },
+            { type: "run.transition", runId, from: "waiting_approval", to: "running", actor: actor.by },
+          );
+          return events;
+        }
+      }
     });
+    if (expired) {
+      throw new SwitchoverError(
+        ErrorCode.ApprovalExpired,
+        `run ${runId}: the request for approval expired before enough approvers answered; the run failed — start it again for a fresh approval`,
+        { details: { runId } },
+      );
+    }
+    return saved;
   }
 
   async reject(runId: string, actor: Actor = {}): Promise<RunRecord> {
     return this.update(runId, async (run) => {
       const step = this.awaitingApproval(run);
-      const now = this.res.clock.now();
-      assertRunTransition(run.id, run.state, "failed");
-      assertStepTransition(step.id, step.state, "failed");
-      step.approval = { ...step.approval, status: "rejected", at: now, ...this.who(actor) };
-      step.state = "failed";
-      step.finishedAt = now;
-      const message = `step ${step.id} was rejected${actor.by ? ` by ${actor.by}` : ""}${actor.comment ? `: ${actor.comment}` : ""}`;
-      step.error = { code: ErrorCode.ApprovalRejected, message, retryable: false };
-      run.state = "failed";
-      run.finishedAt = now;
-      run.error = {
-        code: ErrorCode.ApprovalRejected,
-        message,
-        retryable: false,
-        details: { stepId: step.id },
-      };
-      return [
-        { type: "step.approval", runId, stepId: step.id, actor: actor.by, data: { status: "rejected" } },
-        { type: "step.transition", runId, stepId: step.id, from: "planning", to: "failed" },
-        { type: "run.transition", runId, from: "waiting_approval", to: "failed", actor: actor.by },
-      ];
+      return this.failGate(run, step, ErrorCode.ApprovalRejected, actor.by, {
+        message: `step ${step.id} was rejected${actor.by ? ` by ${actor.by}` : ""}${actor.comment ? `: ${actor.comment}` : ""}`,
+        status: "rejected",
+        ...(actor.comment ? { comment: actor.comment } : {}),
+      });
     });
+  }
+
+  /** Ends a parked gate as failed (rejected or expired): the step and the run fail, nothing applied. */
+  private failGate(
+    run: RunRecord,
+    step: RunRecord["steps"][number],
+    code: ErrorCode,
+    by: string | undefined,
+    how: { message: string; status: "rejected"; comment?: string },
+  ): Omit<AuditEvent, "at">[] {
+    const now = this.res.clock.now();
+    const runId = run.id;
+    assertRunTransition(run.id, run.state, "failed");
+    assertStepTransition(step.id, step.state, "failed");
+    step.approval = {
+      ...step.approval!,
+      status: how.status,
+      at: now,
+      ...(by ? { by } : {}),
+      ...(how.comment ? { comment: how.comment } : {}),
+    };
+    step.state = "failed";
+    step.finishedAt = now;
+    step.error = { code, message: how.message, retryable: false };
+    run.state = "failed";
+    run.finishedAt = now;
+    run.error = { code, message: how.message, retryable: false, details: { stepId: step.id } };
+    return [
+      {
+        type: "step.approval",
+        runId,
+        stepId: step.id,
+        actor: by,
+        data: { status: code === ErrorCode.ApprovalExpired ? "expired" : "rejected" },
+      },
+      { type: "step.transition", runId, stepId: step.id, from: "planning", to: "failed" },
+      { type: "run.transition", runId, from: "waiting_approval", to: "failed", actor: by },
+    ];
   }
 
   /**
@@ -259,17 +362,38 @@ export class RunEngine {
     });
   }
 
-  /** Marks a failed or gated step skipped (operator decision, reason required); retry then continues. */
+  /**
+   * Marks a step skipped (operator decision, reason required); a failed run then continues with
+   * retry. Gates are never skipped: only approve or reject moves past one (see isGate).
+   */
   async skipStep(runId: string, stepId: string, actor: Actor & { reason: string }): Promise<RunRecord> {
     return this.update(runId, async (run) => {
-      const step = run.steps.find((s) => s.id === stepId);
-      if (!step) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} has no step ${stepId}`);
+      const index = run.steps.findIndex((s) => s.id === stepId);
+      const step = run.steps[index];
+      const spec = run.runbook.steps[index];
+      if (!step || !spec) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} has no step ${stepId}`);
+      if (isGate(spec, step, this.res.catalog.get(spec.uses)?.requiresApproval === true)) {
+        throw new SwitchoverError(
+          ErrorCode.GateNotSkippable,
+          `step ${stepId} is an approval gate; gates are never skipped: an approver approves or rejects it${step.approval?.status === "rejected" ? " (it was rejected: retry asks for a fresh approval)" : ""}`,
+          { details: { runId } },
+        );
+      }
+      if (isTerminalRun(run.state) && run.state !== "failed") {
+        throw new SwitchoverError(
+          ErrorCode.InvalidTransition,
+          `run ${runId} is ${run.state}; nothing to skip`,
+          {
+            details: { runId },
+          },
+        );
+      }
       const from = step.state;
       assertStepTransition(stepId, from, "skipped");
       step.state = "skipped";
       step.skipReason = `skipped by ${actor.by ?? "operator"}: ${actor.reason}`;
       step.finishedAt = this.res.clock.now();
-      const events: Omit<AuditEvent, "at">[] = [
+      return [
         {
           type: "step.transition",
           runId,
@@ -280,17 +404,6 @@ export class RunEngine {
           data: { reason: actor.reason },
         },
       ];
-      if (run.state === "waiting_approval") {
-        run.state = "running";
-        events.push({
-          type: "run.transition",
-          runId,
-          from: "waiting_approval",
-          to: "running",
-          actor: actor.by,
-        });
-      }
-      return events;
     });
   }
 

@@ -16,6 +16,14 @@ export const ErrorCode = {
   Timeout: "STEP_TIMEOUT",
   Cancelled: "CANCELLED",
   ApprovalRejected: "APPROVAL_REJECTED",
+  /** The request for approval was older than approvals.expiresAfterSeconds. */
+  ApprovalExpired: "APPROVAL_EXPIRED",
+  /** The approver approved a plan other than the one the run waits on. */
+  ApprovalPlanChanged: "APPROVAL_PLAN_CHANGED",
+  /** The requester tried to approve or skip past the second person. */
+  TwoPersonRule: "TWO_PERSON_RULE",
+  /** Gates are approved or rejected, never skipped. */
+  GateNotSkippable: "GATE_NOT_SKIPPABLE",
   AssertionFailed: "ASSERTION_FAILED",
   VerifyFailed: "VERIFY_FAILED",
   NotRevertible: "NOT_REVERTIBLE",
@@ -49,6 +57,10 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   STEP_TIMEOUT: { retryable: true, httpStatus: 504 },
   CANCELLED: { retryable: false, httpStatus: 409 },
   APPROVAL_REJECTED: { retryable: false, httpStatus: 409 },
+  APPROVAL_EXPIRED: { retryable: false, httpStatus: 409 },
+  APPROVAL_PLAN_CHANGED: { retryable: false, httpStatus: 409 },
+  TWO_PERSON_RULE: { retryable: false, httpStatus: 403 },
+  GATE_NOT_SKIPPABLE: { retryable: false, httpStatus: 409 },
   ASSERTION_FAILED: { retryable: false, httpStatus: 422 },
   VERIFY_FAILED: { retryable: true, httpStatus: 502 },
   NOT_REVERTIBLE: { retryable: false, httpStatus: 409 },

@@ -2,6 +2,7 @@
 // before acting on it, so that a process killed at any point resumes from the last persisted phase.
 // A run executed under a fence (the worker's lease and target locks, see ports/run-fence.ts) stops
 // as soon as the fence is lost: no further adapter call, save or audit entry from this process.
+import { approvalRequest, decideGate, POLICY_NONE_APPROVER } from "./approval-policy.js";
 import { canonicalHash } from "./canonical-hash.js";
 import { parseDurationMs } from "./duration.js";
 import { ErrorCode, SwitchoverError, toErrorRecord, toSwitchoverError } from "./errors.js";
@@ -240,22 +241,46 @@ export class RunExecutor {
       // The human approved a specific plan; the world moved while they were deciding.
       return this.drift(run, i, recorded, step.plan, "plan changed while waiting for approval");
     }
-    const needsApproval =
-      (spec.approval !== undefined || def.requiresApproval === true) && step.approval?.status !== "approved";
-    if (needsApproval) {
+    const gate = decideGate(run, i, def.requiresApproval === true, recorded.changes);
+    if (gate.outcome === "wait") {
       patch(step);
-      step.approval = {
-        status: "pending",
-        ...(spec.approval?.message ? { message: spec.approval.message } : {}),
-      };
+      const now = this.res.clock.now();
+      step.approval = approvalRequest(run, gate.gate, recorded.hash, now, spec.approval?.message);
       await this.audit(
-        { type: "step.approval", runId: run.id, stepId: spec.id, data: { status: "pending" } },
+        {
+          type: "step.approval",
+          runId: run.id,
+          stepId: spec.id,
+          data: { status: "pending", gate: gate.gate, required: step.approval.required ?? 1 },
+        },
         true,
       );
       return this.transitionRun(run, "waiting_approval", undefined, [i]);
     }
+    if (gate.outcome === "pass") {
+      await this.audit(
+        {
+          type: "step.approval",
+          runId: run.id,
+          stepId: spec.id,
+          actor: POLICY_NONE_APPROVER,
+          data: { status: "approved", policy: "none" },
+        },
+        true,
+      );
+    }
     return this.transitionStep(run, i, "applying", (s) => {
       patch(s);
+      if (gate.outcome === "pass") {
+        const at = this.res.clock.now();
+        s.approval = {
+          status: "approved",
+          gate: "runbook",
+          by: POLICY_NONE_APPROVER,
+          at,
+          planHash: recorded.hash,
+        };
+      }
       s.applyStartedAt ??= this.res.clock.now();
       s.applyTries = (s.applyTries ?? 0) + 1;
     });

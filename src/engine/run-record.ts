@@ -14,6 +14,50 @@ export interface RecordedPlan {
   hash: string;
 }
 
+/** One approver's yes, bound to the plan they saw. */
+export interface ApprovalGrant {
+  by: string;
+  at: number;
+  planHash?: string;
+  comment?: string;
+}
+
+/** An admin proceeding without a second person (audited as its own event, notified, shown loudly). */
+export interface BreakGlassRecord {
+  by: string;
+  at: number;
+  reason: string;
+  stepId: string;
+}
+
+/** A gate on a step: the runbook's own (`approval` kind or `approval:`) or the server policy's. */
+export interface StepApproval {
+  status: "pending" | "approved" | "rejected";
+  message?: string;
+  /** Who decided last (the approver whose grant completed it, or the rejecter). */
+  by?: string;
+  at?: number;
+  comment?: string;
+  /** runbook: the runbook asked for it; policy: approvals.required "all" stopped the first change. */
+  gate?: "runbook" | "policy";
+  /** The plan the approvers are asked about (the step's plan hash when the run parked). */
+  planHash?: string;
+  /** Distinct approvers needed (approvals.approvers when the run was created). */
+  required?: number;
+  grants?: ApprovalGrant[];
+  requestedAt?: number;
+  /** After this the request stands no more: approving fails the run (APPROVAL_EXPIRED). */
+  expiresAt?: number;
+  breakGlass?: BreakGlassRecord;
+}
+
+/** The server's approval policy as it stood when the run was created (config service.approvals). */
+export interface RunApprovalPolicy {
+  required: "all" | "runbook" | "none";
+  approvers: number;
+  expiresAfterMs: number;
+}
+
 export interface StepRecord {
   id: string;
   uses: string;
@@ -32,13 +76,7 @@ export interface StepRecord {
   applyTries?: number;
   applyRepeated?: boolean;
   outputs?: JsonObject;
-  approval?: {
-    status: "pending" | "approved" | "rejected";
-    message?: string;
-    by?: string;
-    at?: number;
-    comment?: string;
-  };
+  approval?: StepApproval;
   skipReason?: string;
   error?: ErrorRecord;
   /** Earliest time the next try may start (retry backoff), so a resumed run keeps honouring it. */
@@ -78,6 +116,10 @@ export interface RunRecord {
   /** Set on a revert run: the run it undoes. */
   revertOf?: string;
   cancelRequest?: { at: number; by?: string; reason?: string };
+  /** Absent on runs created without one (engine tests): only the runbook's gates wait, 1 approver. */
+  approvalPolicy?: RunApprovalPolicy;
+  /** Every time an admin broke glass on this run. */
+  breakGlass?: BreakGlassRecord[];
   error?: ErrorRecord;
   drift?: DriftReport;
 }

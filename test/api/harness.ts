@@ -205,6 +205,9 @@ export function testConfig(
         })),
       },
       twoPersonRule: true,
+      // Most API tests are about something else than the server's approval policy: only the
+      // runbooks' own gates wait (approvals.test.ts and auth-matrix.test.ts test "all").
+      approvals: { required: "runbook" },
       runbooksDir,
       // by-param is deliberately missing: operators may only dry-run it.
       operatorRunbooks: ["touch-dc1", "hold", "gated", "fails", "sleepy-wait"],

@@ -324,24 +324,10 @@ describe("runs", () => {
 });
 
 describe("two-person rule off", () => {
-  it("when service.twoPersonRule is false, then the requester may approve their own run", async () => {
-    const solo = await startHarness({ service: { twoPersonRule: false } });
-    try {
-      const res = await call(solo.service.app, "POST", "/v1/runbooks/gated/runs", {
-        token: solo.tokens.approver2,
-        body: { params: { key: "solo" }, dryRun: false },
-      });
-      const id = res.body.id as string;
-      await eventually(async () => {
-        const r = await call(solo.service.app, "GET", `/v1/runs/${id}`, { token: solo.tokens.viewer });
-        return r.body.state === "waiting_approval" ? true : undefined;
-      });
-      const own = await call(solo.service.app, "POST", `/v1/runs/${id}/approve`, {
-        token: solo.tokens.approver2,
-      });
-      expect(own.status).toBe(200);
-    } finally {
-      await solo.close();
-    }
+  // Issue 18: the requester can never approve their own run; `twoPersonRule: false` used to allow it.
+  it("when service.twoPersonRule is false, then the environment is refused and names the alternatives", async () => {
+    await expect(startHarness({ service: { twoPersonRule: false } })).rejects.toThrow(
+      /twoPersonRule[\s\S]*approvals\.required: none[\s\S]*break/,
+    );
   });
 });

@@ -198,9 +198,20 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Grant the pending approval gate; the run continues.
-         * @description Role: approver or admin. With the two-person rule on (`service.twoPersonRule`), the
-         *     requester of the run cannot approve it (403, type `two-person-rule`).
+         * Approve the pending gate; once enough distinct approvers agreed, the run continues.
+         * @description Role: approver or admin. The requester of the run can never approve it (403, type
+         *     `two-person-rule`); a scheduled run's requester is the schedule's creator. The server's
+         *     policy (`service.approvals`) says how many distinct approvers a gate needs (`approvers`,
+         *     default 1): each approval is recorded, and the run continues when the last one arrives.
+         *     Send the `planHash` of the run's `approval` you read: if the run now waits on another
+         *     plan the approval is refused (409, `approval-plan-changed`). A request older than
+         *     `approvals.expiresAfterSeconds` is not approved: the run fails (409, `approval-expired`)
+         *     and needs a new run.
+         *
+         *     Break glass: an admin alone (the requester too) may proceed without a second person with
+         *     `breakGlass: true` and a `reason`; it is audited as `approval.break_glass`, notified to
+         *     `approvals.breakGlassWebhook`, logged at warn level, and shown in the run, its report and
+         *     the web page.
          */
         post: operations["approveRun"];
         delete?: never;
@@ -222,7 +233,8 @@ export interface paths {
         put?: never;
         /**
          * Refuse the pending approval gate; the run fails.
-         * @description Role: approver or admin.
+         * @description Role: approver or admin. A rejected gate cannot be skipped; `retry` parks the run at the
+         *     gate again, for a fresh approval.
          */
         post: operations["rejectRun"];
         delete?: never;
@@ -311,9 +323,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark a failed or gated step skipped (audited, reason required).
-         * @description Role: operator or admin. A run parked at the skipped gate continues at once; a failed run
-         *     continues with `retry`.
+         * Mark a step skipped (audited, reason required); a failed run continues with `retry`.
+         * @description Role: operator, approver or admin. A gate (an `approval` step, a step with `approval:`,
+         *     or a step the approval policy parked, pending or rejected) can never be skipped (409,
+         *     `gate-not-skippable`). Skipping a step of a real run that has not failed needs an
+         *     approver (or admin) who is not the run's requester (403, `two-person-rule` or
+         *     `forbidden`); steps of dry-runs and of failed runs may be skipped by operators.
          */
         post: operations["skipStep"];
         delete?: never;
@@ -655,6 +670,45 @@ export interface components {
         };
         ApproveRequest: {
             comment?: string;
+            /** @description The `approval.planHash` the approver read; refused when the run waits on another. */
+            planHash?: string;
+            /** @description Admin only, with `reason`; proceeds without a second person, loudly recorded. */
+            breakGlass?: boolean;
+            /** @description Required with `breakGlass`. */
+            reason?: string;
+        };
+        RejectRequest: {
+            comment?: string;
+        };
+        /** @description An admin proceeded without a second person. */
+        BreakGlass: {
+            by: string;
+            at: number;
+            reason: string;
+            stepId: string;
+        };
+        /**
+         * @description Present while the run waits for approval: the gate, who may approve, who has, how many are
+         *     still needed, the plan they approve and when the request expires.
+         */
+        ApprovalStatus: {
+            stepId: string;
+            /**
+             * @description runbook = the runbook's gate; policy = approvals.required "all" stopped the first change.
+             * @enum {string}
+             */
+            gate: "runbook" | "policy";
+            message?: string;
+            planHash?: string;
+            required: number;
+            approvedBy: string[];
+            remaining: number;
+            /** @description Token names that may still approve (approver or admin role, not the requester, not yet approved). */
+            eligible: string[];
+            requestedBy?: string;
+            requestedAt: number;
+            expiresAt?: number;
+            expired?: boolean;
         };
         CancelRequest: {
             reason?: string;
@@ -693,6 +747,19 @@ export interface components {
                 by?: string;
                 at?: number;
                 comment?: string;
+                /** @enum {string} */
+                gate?: "runbook" | "policy";
+                planHash?: string;
+                required?: number;
+                grants?: {
+                    by: string;
+                    at: number;
+                    planHash?: string;
+                    comment?: string;
+                }[];
+                requestedAt?: number;
+                expiresAt?: number;
+                breakGlass?: components["schemas"]["BreakGlass"];
             };
             skipReason?: string;
             error?: components["schemas"]["ErrorRecord"];
@@ -744,6 +811,16 @@ export interface components {
             drift?: {
                 [key: string]: unknown;
             };
+            /** @description The server's approval policy (config service.approvals) when the real run was created. */
+            approvalPolicy?: {
+                /** @enum {string} */
+                required: "all" | "runbook" | "none";
+                approvers: number;
+                expiresAfterMs: number;
+            };
+            approval?: components["schemas"]["ApprovalStatus"];
+            /** @description Every time an admin proceeded without a second person on this run. */
+            breakGlass?: components["schemas"]["BreakGlass"][];
             trigger: components["schemas"]["Trigger"];
             scheduleId?: string;
             /** @description Targets a real run locks ("cluster:dc1", "dns:primary", …); empty for dry-runs. */
@@ -1596,7 +1673,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ApproveRequest"];
+                "application/json": components["schemas"]["RejectRequest"];
             };
         };
         responses: {

@@ -11,6 +11,7 @@ export interface AuditEvent {
     | "step.planned"
     | "step.applied"
     | "step.approval"
+    | "approval.break_glass"
     | "run.drift";
   stepId?: string;
   from?: string;

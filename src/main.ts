@@ -19,6 +19,7 @@ import type { DependencyCheck } from "./api/readiness.js";
 import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { RunService } from "./runs/run-service.js";
 import { targetUniverse } from "./runs/run-targets.js";
+import { RunbookValidator } from "./api/runbook-validator.js";
 import { RedisRunStore } from "./adapters/redis/run-store.js";
 import { parseEnv } from "./config/env.js";
 import type { Env } from "./config/env.js";
@@ -162,6 +163,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   );
   const universe = targetUniverse(config);
   const runbooks = new RunbookCatalog(resolve(svc.runbooksDir), steps, targets);
+  const validator = new RunbookValidator({ targets, extraKinds: (opts.extraSteps ?? []).map((s) => s.kind) });
+  if (opts.mode !== "worker") validator.warm();
   const runs = new RunService({
     engine,
     store,
@@ -216,6 +219,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     service: svc,
     runs,
     runbooks,
+    validator,
     steps,
     targets,
     universe,
@@ -295,6 +299,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
         await worker?.shutdown(graceMs);
         await queue.close();
         await audit.close();
+        await validator.close();
         await kafka.close().catch(() => undefined);
         await consumerGroups.close().catch(() => undefined);
         redis.disconnect();

@@ -14,6 +14,7 @@ import type { Readiness } from "./readiness.js";
 import type { RunbookCatalog } from "../runs/runbook-catalog.js";
 import type { RunService } from "../runs/run-service.js";
 import type { TargetUniverse } from "../runs/run-targets.js";
+import type { RunbookValidator } from "./runbook-validator.js";
 
 /** The audit log as the API uses it (src/audit/audit-log.ts's AuditLog satisfies it). */
 export interface AuditPort {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   service: ServiceConfig;
   runs: RunService;
   runbooks: RunbookCatalog;
+  /** Validates posted runbook documents off the event loop (POST /v1/runbooks/validate). */
+  validator: RunbookValidator;
   steps: StepCatalog;
   targets: TargetCatalog;
   universe: TargetUniverse;

@@ -1,7 +1,6 @@
 // /v1/runbooks: list, get (with the parameter schema), validate a posted document, start a run.
 import express, { Router } from "express";
 import type { ParamSpec, ParamValue } from "../../engine/runbook/model.js";
-import { parseRunbook } from "../../engine/runbook/parse-runbook.js";
 import { formatProblem } from "../../engine/runbook/problem.js";
 import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
@@ -95,14 +94,9 @@ export function runbookRoutes(deps: ApiDeps): Router {
     async (req, res) => {
       parseRequest(noQuery, req.query, "query");
       const text = typeof req.body === "string" ? req.body : "";
-      const result = parseRunbook(text, { file: "<request>", catalog: deps.steps, targets: deps.targets });
+      const result = await deps.validator.validate(text, "<request>");
       const body: S["ValidationResult"] = result.ok
-        ? {
-            valid: true,
-            problems: [],
-            name: result.runbook.metadata.name,
-            steps: result.runbook.steps.length,
-          }
+        ? { valid: true, problems: [], name: result.name, steps: result.steps }
         : { valid: false, problems: result.problems };
       if (wantsText(req)) {
         res

@@ -1,7 +1,7 @@
 // Maps a document path (["steps", 2, "with", "topics"]) to a line and column in the YAML/JSON text,
 // falling back to the nearest existing ancestor when the path names something missing.
 import { isMap, isPair, isScalar, isSeq } from "yaml";
-import type { Document, LineCounter, Node } from "yaml";
+import type { Document, LineCounter, Node, Pair, YAMLMap } from "yaml";
 
 export interface Position {
   line: number;
@@ -9,6 +9,9 @@ export interface Position {
 }
 
 export class SourceMap {
+  /** Key → pair per mapping, built on first use: locating every problem stays linear overall. */
+  private readonly index = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
@@ -21,9 +24,7 @@ export class SourceMap {
     let keyNode: Node | undefined;
     for (const seg of path) {
       if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-        );
+        const pair = this.pairs(node).get(String(seg));
         if (!pair) break;
         keyNode = isScalar(pair.key) ? pair.key : undefined;
         node = pair.value as Node | null;
@@ -44,6 +45,20 @@ export class SourceMap {
       if (target.type === "PLAIN" || quoted) offset += opts.offset + (quoted ? 1 : 0);
     }
     return this.lines.linePos(offset);
+  }
+
+  private pairs(map: YAMLMap): Map<string, Pair> {
+    let pairs = this.index.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const p of map.items) {
+        // The first pair wins, as a scan from the start would find it.
+        if (isPair(p) && isScalar(p.key) && !pairs.has(String(p.key.value)))
+          pairs.set(String(p.key.value), p);
+      }
+      this.index.set(map, pairs);
+    }
+    return pairs;
   }
 
   position(offset: number): Position {

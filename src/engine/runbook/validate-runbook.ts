@@ -42,6 +42,7 @@ export function validateRunbookDocument(
 
   const steps = Array.isArray(raw.steps) ? (raw.steps as unknown[]) : [];
   const seen = new Map<string, number>();
+  const last = lastIndexById(steps);
   steps.forEach((step, i) => {
     if (!isObj(step)) return;
     const id = typeof step.id === "string" ? step.id : undefined;
@@ -54,10 +55,13 @@ export function validateRunbookDocument(
         });
       } else seen.set(id, i);
     }
-    // Steps that may be referenced from step i: those before it, by id.
-    const earlier = new Set<string>();
-    for (const [sid, idx] of seen) if (idx < i) earlier.add(sid);
-    const refs = { params, earlier, later: laterIds(steps, i) };
+    // Steps that may be referenced from step i: those before it, by id. Lookups into two maps,
+    // not sets rebuilt per step (that was quadratic in the number of steps).
+    const refs: RefContext = {
+      params,
+      isEarlier: (sid) => (seen.get(sid) ?? i) < i,
+      isLater: (sid) => (last.get(sid) ?? -1) >= i,
+    };
 
     if (typeof step.when === "string") {
       checkExpressionString(step.when, ["steps", i, "when"], refs, problems, true);
@@ -68,12 +72,12 @@ export function validateRunbookDocument(
   return problems;
 }
 
-function laterIds(steps: unknown[], i: number): Set<string> {
-  const ids = new Set<string>();
-  steps.slice(i).forEach((s) => {
-    if (isObj(s) && typeof s.id === "string") ids.add(s.id);
+function lastIndexById(steps: unknown[]): Map<string, number> {
+  const last = new Map<string, number>();
+  steps.forEach((s, i) => {
+    if (isObj(s) && typeof s.id === "string") last.set(s.id, i);
   });
-  return ids;
+  return last;
 }
 
 function checkParams(params: Obj, problems: RawProblem[]): void {
@@ -105,8 +109,8 @@ function checkParams(params: Obj, problems: RawProblem[]): void {
 
 interface RefContext {
   params: Obj;
-  earlier: Set<string>;
-  later: Set<string>;
+  isEarlier: (id: string) => boolean;
+  isLater: (id: string) => boolean;
 }
 
 function checkTemplates(
@@ -165,8 +169,8 @@ function checkReference(path: (string | number)[], refs: RefContext): string | u
       return undefined;
     case "steps":
       if (typeof first !== "string") return `${shown}: name a step, e.g. steps.check.outputs.lag`;
-      if (!refs.earlier.has(first)) {
-        if (refs.later.has(first))
+      if (!refs.isEarlier(first)) {
+        if (refs.isLater(first))
           return `${shown} refers to step "${first}", which has not run yet at this point`;
         return `unknown step "${first}" in ${shown}`;
       }

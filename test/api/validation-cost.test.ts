@@ -1,7 +1,6 @@
 // Any viewer may post a runbook document to /v1/runbooks/validate, and in `all` mode in-flight runs
 // share the event loop with that validation: a document of the largest allowed size (1 MiB) must
 // not block the loop for long, whatever its shape. Measured with perf_hooks' event-loop delay.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON the contract check has validated */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_PROBLEMS } from "../../src/api/runbook-validator.js";

@@ -1,5 +1,6 @@
 // `npm run sandbox -- <command>`: start, inspect and break the local DR topology.
 //   up [component…] [--timeout S]   start (idempotent) and wait for readiness; default: everything
+//                                    but the opt-in components (secure-kafka: a SASL/SCRAM broker)
 //   down [--purge]                   stop everything (purge: also delete data, keep the jar cache)
 //   status                           JSON: every component's endpoints, pid, health, RSS
 //   stop <target…> / start <target…> lose / regain a node or a datacenter (stop is SIGKILL)
@@ -21,10 +22,13 @@ import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
 import { killProcess } from "./lib/process.js";
 import { withCliLock } from "./lib/cli-lock.js";
 import { seedReplicated, seedStretch } from "./seed.js";
-import { connectWorker, connectWorkers, kafkaNodes } from "./topology.js";
+import { connectWorker, connectWorkers, kafkaNodes, secureKafkaNode } from "./topology.js";
 
 const kafka = new Map(kafkaNodes.map((n) => [n.id, kafkaNodeComponent(n)]));
-const all: Component[] = [...kafka.values(), ...connectComponents, bindComponent, redisComponent];
+/** Started only when named (tests that need them bring them up); reported apart in `status`. */
+const optIn: Component[] = [kafkaNodeComponent(secureKafkaNode)];
+const optInIds = new Set(optIn.map((c) => c.id));
+const all: Component[] = [...kafka.values(), ...connectComponents, bindComponent, redisComponent, ...optIn];
 const connectIds = new Set(connectWorkers.map((w) => w.id));
 const byId = new Map(all.map((c) => [c.id, c]));
 
@@ -59,7 +63,7 @@ function resolveTargets(names: string[]): string[] {
 }
 
 function resolveComponents(names: string[]): string[] {
-  if (names.length === 0) return all.map((c) => c.id);
+  if (names.length === 0) return all.map((c) => c.id).filter((id) => !optInIds.has(id));
   const out = new Set<string>();
   for (const name of names) {
     const members = groups[name] ?? (byId.has(name) ? [name] : undefined);
@@ -177,7 +181,8 @@ async function start(paths: SandboxPaths, targets: string[], timeoutMs: number):
 }
 
 async function status(paths: SandboxPaths): Promise<void> {
-  const components = await statusAll(paths);
+  const statuses = await statusAll(paths);
+  const components = statuses.filter((s) => !optInIds.has(s.id));
   const lastUp = existsSync(join(paths.state, "last-up.json"))
     ? (JSON.parse(readFileSync(join(paths.state, "last-up.json"), "utf8")) as unknown)
     : null;
@@ -189,6 +194,7 @@ async function status(paths: SandboxPaths): Promise<void> {
     totalRss: mib(totalRss),
     lastUp,
     components,
+    optional: statuses.filter((s) => optInIds.has(s.id)),
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }

@@ -5,9 +5,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { sha256Hex } from "../src/api/auth.js";
-import { configSchema, ROLES } from "../src/config/schema.js";
-import type { Config, Role } from "../src/config/schema.js";
-import { clusterBootstrap } from "./components/kafka.js";
+import { clusterSchema, configSchema, ROLES } from "../src/config/schema.js";
+import type { ClusterConfig, Config, Role } from "../src/config/schema.js";
+import { clusterBootstrap, nodeScramUsers } from "./components/kafka.js";
 import type { SandboxPaths } from "./components/types.js";
 import { configFile } from "./lib/paths.js";
 import {
@@ -21,6 +21,7 @@ import {
   redis,
   reverseConnectWorker,
   reverseFlows,
+  secureKafkaNode,
 } from "./topology.js";
 
 /**
@@ -164,6 +165,24 @@ export function sandboxEnvironment(paths: SandboxPaths, tokens: Partial<Record<R
     service: sandboxService(tokens),
   };
   return configSchema.parse(doc);
+}
+
+/**
+ * switchover's cluster entry for the opt-in secured node (`up secure-kafka`): SASL/SCRAM-SHA-512 with
+ * the password referenced by file. Not in the environment file, which names only what a plain `up` starts.
+ */
+export function secureClusterConfig(paths: SandboxPaths): ClusterConfig {
+  const users = nodeScramUsers(paths, secureKafkaNode)!;
+  return clusterSchema.parse({
+    description: "single node whose only client listener demands SASL/SCRAM-SHA-512",
+    bootstrapServers: clusterBootstrap(secureKafkaNode.cluster),
+    datacenter: secureKafkaNode.datacenter,
+    sasl: {
+      mechanism: "scram-sha-512",
+      username: users.client.name,
+      password: { file: users.client.passwordFile },
+    },
+  });
 }
 
 export function writeEnvironment(paths: SandboxPaths): string {

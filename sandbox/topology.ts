@@ -26,12 +26,17 @@ export type Datacenter = "dc1" | "dc2" | "dc3";
 export interface KafkaNode {
   /** Component name used by `sandbox stop|start|logs`. */
   id: string;
-  cluster: "dc1" | "dc2" | "stretch";
+  cluster: "dc1" | "dc2" | "stretch" | "secure";
   nodeId: number;
   roles: ("broker" | "controller")[];
   datacenter: Datacenter;
   brokerPort?: number;
   controllerPort?: number;
+  /**
+   * The client listener's security: PLAINTEXT (the default), or SASL_PLAINTEXT with SCRAM-SHA-512
+   * users created when the node's storage is formatted.
+   */
+  security?: "sasl-scram";
 }
 
 export const kafkaNodes: KafkaNode[] = [
@@ -99,6 +104,22 @@ export const kafkaNodes: KafkaNode[] = [
     controllerPort: port(35093),
   },
 ];
+
+/**
+ * A single-node cluster whose only client listener demands SASL/SCRAM-SHA-512: opt-in (not part of a
+ * plain `up`), started by the tests that prove switchover's clients authenticate. Not in kafkaNodes,
+ * so `stop dc1` and the environment file leave it alone. Its ports stay below Linux's ephemeral range.
+ */
+export const secureKafkaNode: KafkaNode = {
+  id: "secure-kafka",
+  cluster: "secure",
+  nodeId: 1,
+  roles: ["broker", "controller"],
+  datacenter: "dc1",
+  brokerPort: port(17092),
+  controllerPort: port(17093),
+  security: "sasl-scram",
+};
 
 export interface ConnectWorker {
   id: string;

@@ -1,7 +1,8 @@
-// Kafka nodes in KRaft mode, one JVM each: the single-node dc1 and dc2 clusters and the
-// five-node stretched cluster (brokers racked by datacenter, a tie-breaker controller in dc3).
+// Kafka nodes in KRaft mode, one JVM each: the single-node dc1 and dc2 clusters, the five-node
+// stretched cluster (brokers racked by datacenter, a tie-breaker controller in dc3), and the opt-in
+// single-node cluster whose client listener demands SASL/SCRAM.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { ensureKafkaJars, findJava, runJavaTool } from "../lib/jars.js";
@@ -19,36 +20,52 @@ import {
   tcpPortInUse,
   waitFor,
 } from "../lib/process.js";
-import { HOST, kafkaNodes } from "../topology.js";
+import { HOST, kafkaNodes, secureKafkaNode } from "../topology.js";
 import type { KafkaNode } from "../topology.js";
+import {
+  clientProtocol,
+  clientSasl,
+  hasScramUsers,
+  scramFormatArgs,
+  scramServerProperties,
+  scramUsers,
+} from "./kafka-security.js";
+import type { ScramUsers } from "./kafka-security.js";
 import { SandboxError } from "./types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
 
-function nodeDir(paths: SandboxPaths, node: KafkaNode): string {
+/** Every node this file can start: the default topology's and the opt-in secured one. */
+const allNodes = [...kafkaNodes, secureKafkaNode];
+
+export function nodeDir(paths: SandboxPaths, node: KafkaNode): string {
   return join(paths.state, "kafka", node.id);
 }
 
+/** A secured node's SCRAM users (created on first use; undefined for a plaintext node). */
+export function nodeScramUsers(paths: SandboxPaths, node: KafkaNode): ScramUsers | undefined {
+  return node.security === "sasl-scram" ? scramUsers(join(nodeDir(paths, node), "scram")) : undefined;
+}
+
 export function clusterBootstrap(cluster: KafkaNode["cluster"]): string[] {
-  return kafkaNodes
-    .filter((n) => n.cluster === cluster && n.brokerPort)
-    .map((n) => `${HOST}:${n.brokerPort}`);
+  return allNodes.filter((n) => n.cluster === cluster && n.brokerPort).map((n) => `${HOST}:${n.brokerPort}`);
 }
 
 function voters(cluster: KafkaNode["cluster"]): string {
-  return kafkaNodes
+  return allNodes
     .filter((n) => n.cluster === cluster && n.controllerPort)
     .map((n) => `${n.nodeId}@${HOST}:${n.controllerPort}`)
     .join(",");
 }
 
-function serverProperties(paths: SandboxPaths, node: KafkaNode): string {
+function serverProperties(paths: SandboxPaths, node: KafkaNode, users: ScramUsers | undefined): string {
   const stretched = node.cluster === "stretch";
-  const brokers = kafkaNodes.filter((n) => n.cluster === node.cluster && n.brokerPort).length;
+  const brokers = allNodes.filter((n) => n.cluster === node.cluster && n.brokerPort).length;
+  const protocol = clientProtocol(node);
   const listeners: string[] = [];
   const advertised: string[] = [];
   if (node.brokerPort) {
-    listeners.push(`PLAINTEXT://${HOST}:${node.brokerPort}`);
-    advertised.push(`PLAINTEXT://${HOST}:${node.brokerPort}`);
+    listeners.push(`${protocol}://${HOST}:${node.brokerPort}`);
+    advertised.push(`${protocol}://${HOST}:${node.brokerPort}`);
   }
   if (node.controllerPort) {
     listeners.push(`CONTROLLER://${HOST}:${node.controllerPort}`);
@@ -65,7 +82,7 @@ function serverProperties(paths: SandboxPaths, node: KafkaNode): string {
     `listeners=${listeners.join(",")}`,
     `advertised.listeners=${advertised.join(",")}`,
     "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${protocol}:${protocol}`,
     `log.dirs=${join(nodeDir(paths, node), "data")}`,
     "num.network.threads=1",
     "num.io.threads=2",
@@ -82,12 +99,14 @@ function serverProperties(paths: SandboxPaths, node: KafkaNode): string {
     "replica.lag.time.max.ms=5000",
     // ACLs can be created and described (the DR posture compares them between the pair), while
     // every sandbox client — PLAINTEXT, hence User:ANONYMOUS — stays a super user: nothing is denied.
+    // On a secured node ANONYMOUS is only the controller listener's principal; its users are super too.
     "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-    "super.users=User:ANONYMOUS",
+    `super.users=${["ANONYMOUS", ...(users ? [users.broker.name, users.client.name] : [])].map((u) => `User:${u}`).join(";")}`,
+    ...(users ? scramServerProperties(users) : []),
   ];
   if (node.brokerPort) {
     lines.push(
-      "inter.broker.listener.name=PLAINTEXT",
+      `inter.broker.listener.name=${protocol}`,
       `broker.rack=${node.datacenter}`,
       `offsets.topic.replication.factor=${internalRf}`,
       "offsets.topic.num.partitions=3",
@@ -124,11 +143,16 @@ async function prepare(
   const classpath = ensureKafkaJars(paths);
   const log4j = log4jConfig(paths);
   const dir = nodeDir(paths, node);
+  // Users live in the metadata log from the format on: without their passwords the data is useless.
+  if (node.security === "sasl-scram" && !hasScramUsers(join(dir, "scram")))
+    rmSync(join(dir, "data"), { recursive: true, force: true });
+  const users = nodeScramUsers(paths, node);
   mkdirSync(join(dir, "data"), { recursive: true });
   const properties = join(dir, "server.properties");
-  writeFileSync(properties, serverProperties(paths, node));
+  writeFileSync(properties, serverProperties(paths, node, users));
   if (!existsSync(join(dir, "data", "meta.properties"))) {
     const args = ["format", "-t", clusterId(paths, node.cluster), "-c", properties];
+    if (users) args.push(...scramFormatArgs(users));
     if (node.cluster !== "stretch") args.push("--standalone");
     // Eligible leader replicas (KIP-966) off on the stretched cluster: Kafka 4.3's controller keeps a
     // stale broker→partition entry for a partition whose ELR was emptied (by a min-ISR change or a
@@ -151,8 +175,10 @@ async function prepare(
   return { classpath, properties, log4j };
 }
 
-async function brokerRegistered(node: KafkaNode): Promise<boolean> {
+async function brokerRegistered(node: KafkaNode, paths: SandboxPaths): Promise<boolean> {
+  const users = nodeScramUsers(paths, node);
   const kafka = new Kafka({
+    ...(users ? { sasl: clientSasl(users) } : {}),
     clientId: "switchover-sandbox",
     brokers: [`${HOST}:${node.brokerPort}`],
     logLevel: logLevel.NOTHING,
@@ -172,7 +198,7 @@ async function brokerRegistered(node: KafkaNode): Promise<boolean> {
 
 async function nodeHealthy(node: KafkaNode, paths: SandboxPaths): Promise<boolean> {
   if (!isAlive(readPid(pidFile(paths, node.id)))) return false;
-  if (node.brokerPort) return brokerRegistered(node);
+  if (node.brokerPort) return brokerRegistered(node, paths);
   // A controller-only node has no client listener: it is ready once the raft layer started it.
   return (await tcpAnswers(node.controllerPort!)) && startedSinceLastLaunch(logFile(paths, node.id));
 }

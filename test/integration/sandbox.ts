@@ -44,6 +44,23 @@ export async function sandboxCli(...args: string[]): Promise<string> {
   return stderr;
 }
 
+/** `sandbox status` as data: the default components, and the opt-in ones under `optional`. */
+export async function sandboxStatus(): Promise<{
+  healthy: boolean;
+  components: { id: string; healthy: boolean; pid?: number }[];
+  optional: { id: string; healthy: boolean; pid?: number }[];
+}> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "sandbox/cli.ts", "status"],
+    {
+      cwd: repoRoot,
+      timeout: 60_000,
+    },
+  );
+  return JSON.parse(stdout) as Awaited<ReturnType<typeof sandboxStatus>>;
+}
+
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,

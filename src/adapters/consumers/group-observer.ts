@@ -1,9 +1,9 @@
 // How consumer steps verify through Kafka itself: a group's live members and committed offsets on a
-// named cluster (kafkajs admin, one per cluster, opened on first use and reused).
-import { Kafka, logLevel } from "kafkajs";
-import type { Admin } from "kafkajs";
+// named cluster, read through that cluster's ClusterClient (one per cluster, opened on first use and
+// reused), so the check authenticates and encrypts exactly as every other Kafka step does.
 import type { ClusterConfig } from "../../config/schema.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
+import { ClusterClient } from "../kafka/cluster-client.js";
 
 export interface GroupMembers {
   /** Kafka's group state: Stable, Empty, Dead (never existed), PreparingRebalance, … */
@@ -22,7 +22,7 @@ export interface GroupObserver {
 }
 
 export class KafkaGroupObserver implements GroupObserver {
-  readonly #admins = new Map<string, Promise<Admin>>();
+  readonly #clients = new Map<string, ClusterClient>();
 
   constructor(private readonly clusters: Record<string, ClusterConfig>) {}
 
@@ -31,34 +31,24 @@ export class KafkaGroupObserver implements GroupObserver {
   }
 
   async members(cluster: string, group: string): Promise<GroupMembers> {
-    const admin = await this.#admin(cluster);
-    const { groups } = await this.#call(cluster, `describe group ${group}`, () =>
-      admin.describeGroups([group]),
-    );
-    const g = groups[0];
+    const [g] = await this.#client(cluster).describeGroups([group]);
     if (!g) return { state: "Dead", members: [] };
     return { state: g.state, members: g.members.map((m) => `${m.clientId}@${m.clientHost}`) };
   }
 
   async committedOffsets(cluster: string, group: string): Promise<Record<string, number>> {
-    const admin = await this.#admin(cluster);
-    const topics = await this.#call(cluster, `fetch offsets of ${group}`, () =>
-      admin.fetchOffsets({ groupId: group }),
-    );
+    const byTopic = await this.#client(cluster).groupOffsets(group, undefined);
     const out: Record<string, number> = {};
-    for (const t of topics) {
-      for (const p of t.partitions) {
-        const offset = Number(p.offset);
-        if (offset >= 0) out[`${t.topic}/${p.partition}`] = offset;
-      }
+    for (const [topic, partitions] of byTopic) {
+      for (const [partition, offset] of partitions) out[`${topic}/${partition}`] = Number(offset);
     }
     return out;
   }
 
   async close(): Promise<void> {
-    const admins = [...this.#admins.values()];
-    this.#admins.clear();
-    await Promise.allSettled(admins.map(async (a) => (await a).disconnect()));
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.allSettled(clients.map((c) => c.close()));
   }
 
   #config(cluster: string): ClusterConfig {
@@ -70,36 +60,12 @@ export class KafkaGroupObserver implements GroupObserver {
     return c;
   }
 
-  #admin(cluster: string): Promise<Admin> {
-    let admin = this.#admins.get(cluster);
-    if (!admin) {
-      const c = this.#config(cluster);
-      const kafka = new Kafka({
-        clientId: `${c.clientId}-consumer-check`,
-        brokers: c.bootstrapServers,
-        connectionTimeout: c.connectionTimeoutMs,
-        requestTimeout: c.requestTimeoutMs,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 2, initialRetryTime: 200 },
-      });
-      const a = kafka.admin();
-      admin = this.#call(cluster, "connect", () => a.connect()).then(() => a);
-      // A failed connect is not cached: the next check tries again.
-      admin.catch(() => this.#admins.delete(cluster));
-      this.#admins.set(cluster, admin);
+  #client(cluster: string): ClusterClient {
+    let client = this.#clients.get(cluster);
+    if (!client) {
+      client = new ClusterClient(cluster, this.#config(cluster));
+      this.#clients.set(cluster, client);
     }
-    return admin;
-  }
-
-  async #call<T>(cluster: string, what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new SwitchoverError(
-        ErrorCode.UpstreamUnavailable,
-        `cluster ${cluster}: cannot ${what}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err, details: { cluster } },
-      );
-    }
+    return client;
   }
 }

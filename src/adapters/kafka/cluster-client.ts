@@ -1,16 +1,14 @@
 // One configured cluster as the steps see it: a kafkajs client built from config (SASL/TLS, timeouts),
 // its admin and producer connected once and reused for the run, and every failure mapped to the error model.
-import { readFileSync } from "node:fs";
-import { Kafka, logLevel } from "kafkajs";
-import type { Admin, KafkaConfig, Producer, SASLOptions } from "kafkajs";
+import type { Admin, Kafka, Producer } from "kafkajs";
 import type { ClusterConfig } from "../../config/schema.js";
-import { resolveSecret } from "../../config/secret.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { abortable } from "./abortable.js";
 import { CONFIG_SOURCE, differingKeys, mergeOverrides, overridesOf } from "./config-overrides.js";
 import type { Overrides } from "./config-overrides.js";
 import { ELECTION_ERRORS, electLeadersRequest } from "./elect-leaders-request.js";
 import type { ElectionResult, ElectionType } from "./elect-leaders-request.js";
+import { createKafkaClient } from "./kafka-client-factory.js";
 import { toKafkaError } from "./kafka-errors.js";
 import { ProtocolChannel } from "./protocol-channel.js";
 import type { BrokerInfo, FetchedRecord } from "./protocol-channel.js";
@@ -56,45 +54,6 @@ export interface PartitionOffsets {
   high: bigint;
 }
 
-/** kafkajs options from the cluster config; secrets are revealed only into the client options. */
-export function kafkaOptions(name: string, c: ClusterConfig): KafkaConfig {
-  const opts: KafkaConfig = {
-    clientId: c.clientId,
-    brokers: c.bootstrapServers,
-    connectionTimeout: c.connectionTimeoutMs,
-    requestTimeout: c.requestTimeoutMs,
-    logLevel: logLevel.NOTHING,
-    // Bounded: a dead cluster must fail well within a step timeout, not after kafkajs's 5 × 30 s.
-    retry: { retries: 5, initialRetryTime: 150, maxRetryTime: 1_500 },
-  };
-  if (c.tls?.enabled) {
-    const read = (f: string | undefined): string | undefined => {
-      if (!f) return undefined;
-      try {
-        return readFileSync(f, "utf8");
-      } catch (err) {
-        throw new SwitchoverError(ErrorCode.Validation, `cluster ${name}: TLS file ${f} cannot be read`, {
-          cause: err,
-        });
-      }
-    };
-    const ca = read(c.tls.caFile);
-    const cert = read(c.tls.certFile);
-    const key = read(c.tls.keyFile);
-    opts.ssl = {
-      rejectUnauthorized: c.tls.rejectUnauthorized,
-      ...(ca ? { ca: [ca] } : {}),
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-    };
-  }
-  if (c.sasl) {
-    const password = resolveSecret(c.sasl.password).reveal();
-    opts.sasl = { mechanism: c.sasl.mechanism, username: c.sasl.username, password } as SASLOptions;
-  }
-  return opts;
-}
-
 export class ClusterClient {
   readonly kafka: Kafka;
   readonly channel: ProtocolChannel;
@@ -105,7 +64,7 @@ export class ClusterClient {
     readonly name: string,
     readonly config: ClusterConfig,
   ) {
-    this.kafka = new Kafka(kafkaOptions(name, config));
+    this.kafka = createKafkaClient(name, config);
     this.channel = new ProtocolChannel(this.kafka);
   }
 

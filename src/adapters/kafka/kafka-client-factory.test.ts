@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { clusterSchema } from "../../config/schema.js";
-import { kafkaOptions } from "./cluster-client.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
+import { kafkaOptions } from "./kafka-client-factory.js";
 
 describe("kafka client options from config", () => {
   it("maps SASL (secret from env) and TLS files, with bounded retries and configured timeouts", () => {
@@ -43,5 +44,46 @@ describe("kafka client options from config", () => {
     expect(() => kafkaOptions("prod", noCa)).toThrow(
       "cluster prod: TLS file /nonexistent/ca.pem cannot be read",
     );
+  });
+
+  it("a missing secret is a configuration error naming the cluster, not an internal one", () => {
+    const noSecret = clusterSchema.parse({
+      bootstrapServers: ["k:9093"],
+      sasl: { mechanism: "scram-sha-512", username: "so", password: { env: "SO_TEST_UNSET_VAR" } },
+    });
+    let err: unknown;
+    try {
+      kafkaOptions("prod", noSecret);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SwitchoverError);
+    expect(err).toMatchObject({
+      code: ErrorCode.Validation,
+      message: "cluster prod: SASL password: secret environment variable SO_TEST_UNSET_VAR is not set",
+    });
+  });
+
+  it("a purpose changes only the client id suffix, timeouts and retries; security stays the cluster's", () => {
+    process.env.SO_TEST_KAFKA_PW = "s3cret";
+    const c = clusterSchema.parse({
+      bootstrapServers: ["k:9093"],
+      clientId: "so",
+      sasl: { mechanism: "scram-sha-512", username: "so", password: { env: "SO_TEST_KAFKA_PW" } },
+    });
+    const o = kafkaOptions("prod", c, {
+      clientIdSuffix: "-readyz",
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 700,
+      retry: { retries: 0 },
+    });
+    expect(o).toMatchObject({
+      clientId: "so-readyz",
+      brokers: ["k:9093"],
+      connectionTimeout: 500,
+      requestTimeout: 700,
+      retry: { retries: 0 },
+      sasl: { mechanism: "scram-sha-512", username: "so", password: "s3cret" },
+    });
   });
 });

@@ -192,6 +192,8 @@ export const serviceSchema = z.strictObject({
       runbookBytes: z.number().int().positive().max(10_485_760).default(1_048_576),
       /** Concurrent SSE streams per process. */
       sseClients: z.number().int().positive().default(200),
+      /** Concurrent SSE streams one principal (token) may hold in one process, so one viewer cannot take them all. */
+      sseStreamsPerPrincipal: z.number().int().positive().default(10),
       /** How long an Idempotency-Key is remembered. */
       idempotencyTtlSeconds: z.number().int().positive().default(86_400),
       maxListLimit: z.number().int().positive().max(1_000).default(500),

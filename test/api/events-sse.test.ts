@@ -189,4 +189,52 @@ describe("event stream limits", () => {
       await limited.close();
     }
   });
+
+  it("when one principal opens more streams than service.limits.sseStreamsPerPrincipal, then 429 for that principal only", async () => {
+    const limited = await startHarness({ service: { limits: { sseStreamsPerPrincipal: 2 } } });
+    const srv = limited.service.app.listen(0, "127.0.0.1");
+    await new Promise((r) => srv.once("listening", r));
+    const open: ReturnType<typeof httpRequest>[] = [];
+    try {
+      const started = await call(limited.service.app, "POST", "/v1/runbooks/hold/runs", {
+        token: limited.tokens.operator,
+        body: { params: { key: "per-principal", holdMs: 5_000 }, dryRun: false },
+      });
+      const id = started.body.id as string;
+      const port = (srv.address() as AddressInfo).port;
+      const openStream = (token: string): Promise<number> =>
+        new Promise<number>((resolve) => {
+          const req = httpRequest(`http://127.0.0.1:${port}/v1/runs/${id}/events`, {
+            headers: { Authorization: `Bearer ${token}` },
+          });
+          open.push(req);
+          req.on("response", (res) => resolve(res.statusCode ?? 0));
+          req.end();
+        });
+      expect(await openStream(limited.tokens.viewer)).toBe(200);
+      expect(await openStream(limited.tokens.viewer)).toBe(200);
+      const third = await call(limited.service.app, "GET", `/v1/runs/${id}/events`, {
+        token: limited.tokens.viewer,
+      });
+      expect(third.status).toBe(429);
+      expect(third.headers["retry-after"]).toBeDefined();
+      expect(third.body.type).toBe("urn:switchover:problem:too-many-streams");
+      expect(third.body.detail).toBe(
+        "viewer already has 2 open event streams, the most one principal may hold (service.limits.sseStreamsPerPrincipal); close one first",
+      );
+      // Another principal is not affected by the viewer's streams.
+      expect(await openStream(limited.tokens.approver)).toBe(200);
+      // A stream that closes gives its slot back.
+      open[0]!.destroy();
+      await eventually(
+        async () => ((await openStream(limited.tokens.viewer)) === 200 ? true : undefined),
+        5_000,
+      );
+    } finally {
+      for (const r of open) r.destroy();
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+      await limited.close();
+    }
+  });
 });

@@ -1358,6 +1358,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The caller holds as many event streams as one principal may (service.limits.sseStreamsPerPrincipal,
+         *     default 10); `Retry-After` says when to try again, after closing one.
+         */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Temporarily unable (too many open event streams, a dependency down). */
         Unavailable: {
             headers: {
@@ -1603,6 +1615,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };

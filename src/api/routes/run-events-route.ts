@@ -5,7 +5,7 @@ import { Router } from "express";
 import type { Response } from "express";
 import { z } from "zod";
 import { isTerminalRun } from "../../engine/states.js";
-import { requireRole } from "../auth.js";
+import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiProblem, ProblemType } from "../problem.js";
 import { lastEventIdSchema, noQuery, runIdSchema } from "../schemas.js";
@@ -32,6 +32,8 @@ const isFinalEvent = (e: StoredRunEvent): boolean =>
 export function runEventsRoute(deps: ApiDeps): Router {
   const r = Router();
   let clients = 0;
+  // Open streams per principal: one viewer holding every slot would leave on-call without live progress.
+  const perPrincipal = new Map<string, number>();
 
   r.get("/runs/:id/events", requireRole(...ANY_ROLE), async (req, res) => {
     const { id } = parseRequest(idParams, req.params, "params");
@@ -49,13 +51,29 @@ export function runEventsRoute(deps: ApiDeps): Router {
         },
       );
     }
+    const who = principalOf(res).name;
+    const held = perPrincipal.get(who) ?? 0;
+    const maxHeld = deps.service.limits.sseStreamsPerPrincipal;
+    if (held >= maxHeld) {
+      throw new ApiProblem(
+        429,
+        ProblemType.TooManyStreams,
+        "Too many event streams for this principal",
+        `${who} already has ${held} open event streams, the most one principal may hold (service.limits.sseStreamsPerPrincipal); close one first`,
+        { headers: { "Retry-After": "5" } },
+      );
+    }
     clients++;
+    perPrincipal.set(who, held + 1);
     const conn = deps.eventConnection();
     let closed = false;
     const close = (): void => {
       if (closed) return;
       closed = true;
       clients--;
+      const left = (perPrincipal.get(who) ?? 1) - 1;
+      if (left > 0) perPrincipal.set(who, left);
+      else perPrincipal.delete(who);
       conn.disconnect();
     };
     // The response's close is the client going away (or the stream ending); end the blocking read.

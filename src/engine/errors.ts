@@ -7,6 +7,8 @@ export const ErrorCode = {
   ParamsInvalid: "PARAMS_INVALID",
   Expression: "EXPRESSION",
   StepInputInvalid: "STEP_INPUT_INVALID",
+  /** A real run names a target that cannot be resolved before it starts, so it cannot be locked. */
+  TargetUnresolved: "TARGET_UNRESOLVED",
   UnknownStepKind: "UNKNOWN_STEP_KIND",
   NotFound: "NOT_FOUND",
   Conflict: "CONFLICT",
@@ -48,6 +50,7 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   PARAMS_INVALID: { retryable: false, httpStatus: 422 },
   EXPRESSION: { retryable: false, httpStatus: 422 },
   STEP_INPUT_INVALID: { retryable: false, httpStatus: 422 },
+  TARGET_UNRESOLVED: { retryable: false, httpStatus: 422 },
   UNKNOWN_STEP_KIND: { retryable: false, httpStatus: 422 },
   NOT_FOUND: { retryable: false, httpStatus: 404 },
   CONFLICT: { retryable: false, httpStatus: 409 },

@@ -226,7 +226,9 @@ export class RunService {
     const id = randomUUID();
     const targets = input.dryRun
       ? []
-      : [...new Set([...runTargets(runbook, params, this.d.universe), ...extraTargets])].sort();
+      : [
+          ...new Set([...runTargets(runbook, params, this.d.steps, this.d.universe, id), ...extraTargets]),
+        ].sort();
     if (targets.length > 0) await this.lock(targets, id);
     const meta: RunMeta = { trigger: ctx.trigger, targets };
     if (ctx.scheduleId !== undefined) meta.scheduleId = ctx.scheduleId;

@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
 import { parseRunbook } from "../../src/engine/runbook/parse-runbook.js";
+import { resolveParams } from "../../src/engine/runbook/params.js";
+import { parseRunbookOrThrow } from "../../src/engine/runbook/parse-runbook.js";
 import { formatProblem } from "../../src/engine/runbook/problem.js";
+import { runTargets, targetUniverse } from "../../src/runs/run-targets.js";
 import { targetsFromConfig } from "../../src/engine/target-catalog.js";
 import { consumerSteps } from "../../src/steps/consumers/index.js";
 import { dnsSteps } from "../../src/steps/dns/index.js";
@@ -60,5 +63,40 @@ describe("runbooks/", () => {
       expect(header).toMatch(/params:/i);
       expect(header).toMatch(/changes:/i);
     });
+  });
+});
+
+describe("what the DR library locks", () => {
+  const universe = targetUniverse(env);
+  const locks = (file: string, params: Record<string, unknown> = {}): string[] => {
+    const runbook = parseRunbookOrThrow(readFileSync(join(dir, file), "utf8"), {
+      catalog: registry,
+      targets,
+    });
+    return runTargets(runbook, resolveParams(runbook.params, params), registry, universe, "run-1");
+  };
+
+  it("stretched-dc-loss locks its stretched cluster only: failedRack dc1 is a rack, not the cluster dc1", () => {
+    expect(locks("stretched-dc-loss.yaml")).toEqual(["cluster:stretch"]);
+    expect(locks("stretched-dc-loss.yaml", { action: "reassign", failedRack: "dc2" })).toEqual([
+      "cluster:stretch",
+    ]);
+  });
+
+  it("so it can run while an MM2 failover holds the replicated clusters, the day a DC is lost", () => {
+    const failover = locks("mm2-failover.yaml");
+    expect(failover).toEqual([
+      "cluster:dc1",
+      "cluster:dc2",
+      "connect:dc2-connect",
+      "consumers:orders-app",
+      "dns:sandbox",
+    ]);
+    expect(locks("stretched-dc-loss.yaml").filter((t) => failover.includes(t))).toEqual([]);
+  });
+
+  it("steps skipped on params lock nothing; the graceful mode adds its producer fleet", () => {
+    expect(locks("mm2-failover.yaml", { mode: "graceful" })).toContain("consumers:orders-producers");
+    expect(locks("mm2-failover.yaml")).not.toContain("consumers:orders-producers");
   });
 });

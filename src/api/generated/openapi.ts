@@ -81,8 +81,12 @@ export interface paths {
         /**
          * Start a run (dry-run unless `dryRun` is false).
          * @description Role: operator (real runs only of runbooks in `service.operatorRunbooks`) or admin.
-         *     A real run takes the lock of every target the runbook touches; while another real run
-         *     holds one, the answer is 409 naming it (`lockHolder`). Dry-runs never take locks.
+         *     A real run takes the lock of every target its steps declare (clusters, replication flows
+         *     as their clusters and Connect worker, DNS zones, consumer fleets), resolved from the params
+         *     before it starts; while another real run holds one, the answer is 409 naming it
+         *     (`lockHolder`). A declared target that cannot be resolved then (taken from an earlier
+         *     step's outputs, or not configured) is refused with 422 `target-unresolved` naming the
+         *     field, and no run is created. Dry-runs never take locks.
          *     The same `Idempotency-Key` with the same body returns the same run (header
          *     `Idempotent-Replayed: true`); with a different body, 422.
          */
@@ -595,7 +599,7 @@ export interface components {
             /**
              * @description Stable URN per kind of problem, e.g. urn:switchover:problem:validation,
              *     …:malformed-json, …:unauthorized, …:forbidden, …:two-person-rule, …:not-found,
-             *     …:target-locked, …:idempotency-key-reused, …:idempotency-in-progress,
+             *     …:target-locked, …:target-unresolved, …:idempotency-key-reused, …:idempotency-in-progress,
              *     …:payload-too-large, …:headers-too-large (431), …:unsupported-media-type, …:invalid-transition, …:params-invalid,
              *     …:plan-drift, …:pin-mismatch, …:not-revertible, …:internal.
              */
@@ -977,7 +981,10 @@ export interface components {
                 [key: string]: string;
             };
             paramsSchema: components["schemas"]["ParamSchema"];
-            /** @description Targets a real run with the default params would lock (other params may name others). */
+            /**
+             * @description Targets a real run with the default params would lock (other params may name others);
+             *     a target that cannot be resolved before the run starts is left out.
+             */
             targets: string[];
             steps: {
                 id: string;

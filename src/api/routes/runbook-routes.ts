@@ -8,7 +8,7 @@ import type { components } from "../generated/openapi.js";
 import { jsonBody } from "../json-body.js";
 import { wantsText } from "../negotiate.js";
 import { ApiProblem, ProblemType } from "../problem.js";
-import { runTargets } from "../../runs/run-targets.js";
+import { previewTargets } from "../../runs/run-targets.js";
 import { idempotencyKeySchema, noQuery, runbookNameSchema, startRunBody } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { z } from "zod";
@@ -122,9 +122,7 @@ export function runbookRoutes(deps: ApiDeps): Router {
       file: entry.file,
       labels: runbook.metadata.labels,
       paramsSchema: paramsSchema(runbook.params),
-      targets: runTargets(runbook, defaults(runbook.params), deps.universe).filter(
-        (t) => !t.startsWith("runbook:"),
-      ),
+      targets: previewTargets(runbook, defaults(runbook.params), deps.steps, deps.universe),
       steps: runbook.steps.map((s) => {
         const step: S["RunbookDetail"]["steps"][number] = {
           id: s.id,

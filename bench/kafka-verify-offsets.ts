@@ -5,7 +5,7 @@
 // Usage: npx tsx bench/kafka-verify-offsets.ts [--groups 100] [--partitions 500]
 import { randomBytes } from "node:crypto";
 import { createKafkaAdapter } from "../src/adapters/kafka/kafka-adapter.js";
-import { checkpointsTopic } from "../src/adapters/kafka/mm2-records.js";
+import { checkpointsTopic } from "../src/kafka/mm2-records.js";
 import { loadConfig } from "../src/config/load.js";
 import { systemClock } from "../src/engine/ports/clock.js";
 import { MemoryLogger } from "../src/engine/ports/logger.js";

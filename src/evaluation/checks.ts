@@ -6,9 +6,9 @@ import { connect as tcpConnect } from "node:net";
 import type { ConsumerFleets } from "../adapters/consumers/consumer-fleets.js";
 import type { DnsZones } from "../adapters/dns/providers/dns-zones.js";
 import type { KafkaAdapter } from "../adapters/kafka/kafka-adapter.js";
-import { checkpointsTopic } from "../adapters/kafka/mm2-records.js";
-import { matchNames } from "../adapters/kafka/topic-selection.js";
-import type { TopicSelection } from "../adapters/kafka/topic-selection.js";
+import { checkpointsTopic } from "../kafka/mm2-records.js";
+import { matchNames } from "../kafka/topic-selection.js";
+import type { TopicSelection } from "../kafka/topic-selection.js";
 import type { EvaluationCheck, EvaluationOutcome } from "../engine/step-contract.js";
 
 const RANK: Record<EvaluationOutcome, number> = { ready: 0, degraded: 1, blocked: 2 };

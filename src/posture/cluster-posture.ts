@@ -2,7 +2,7 @@
 // what losing each datacenter would do to writes with acks=all, given replica placement, the
 // current ISR and min.insync.replicas. `assessCluster` is pure; `readClusterFacts` does the I/O.
 import type { ClusterClient, TopicState } from "../adapters/kafka/cluster-client.js";
-import { isInternalTopic } from "../adapters/kafka/topic-selection.js";
+import { isInternalTopic } from "../kafka/topic-selection.js";
 import type { ClusterConfig } from "../config/schema.js";
 import { placement, UNKNOWN_DC } from "./datacenters.js";
 import { describeQuorumRequest } from "./describe-quorum-request.js";

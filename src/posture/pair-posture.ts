@@ -6,11 +6,11 @@ import type { AclEntry, DescribeAclResource } from "kafkajs";
 import type { ClusterClient } from "../adapters/kafka/cluster-client.js";
 import type { ConnectClient } from "../adapters/kafka/connect-client.js";
 import type { Flow } from "../adapters/kafka/kafka-adapter.js";
-import { decodeHeartbeat } from "../adapters/kafka/mm2-records.js";
+import { decodeHeartbeat } from "../kafka/mm2-records.js";
 import { readCheckpoints } from "../adapters/kafka/mm2-state.js";
-import { remoteTopic } from "../adapters/kafka/offset-translation.js";
-import { isInternalTopic } from "../adapters/kafka/topic-selection.js";
-import { CONFIG_SOURCE, overridesOf } from "../adapters/kafka/config-overrides.js";
+import { remoteTopic } from "../kafka/offset-translation.js";
+import { isInternalTopic } from "../kafka/topic-selection.js";
+import { CONFIG_SOURCE, overridesOf } from "../kafka/config-overrides.js";
 import { sortFindings } from "./finding.js";
 import type { Finding } from "./finding.js";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dns as topology } from "../../sandbox/topology.js";
 import { createDnsZones } from "../../src/adapters/dns/providers/dns-zones.js";
 import type { DnsZones } from "../../src/adapters/dns/providers/dns-zones.js";
-import { DnsError } from "../../src/adapters/dns/errors.js";
+import { DnsError } from "../../src/dns/errors.js";
 import { queryAuthoritative } from "../../src/adapters/dns/query.js";
 import type { QueryType } from "../../src/adapters/dns/query.js";
 import { Rfc2136Client } from "../../src/adapters/dns/rfc2136.js";

@@ -11,7 +11,7 @@ import { bindComponent, bindFiles } from "../../sandbox/components/bind.js";
 import { SandboxError } from "../../sandbox/components/types.js";
 import { dns } from "../../sandbox/topology.js";
 import { resolveSecret } from "../../src/config/secret.js";
-import { DnsError } from "../../src/adapters/dns/errors.js";
+import { DnsError } from "../../src/dns/errors.js";
 import { queryAuthoritative } from "../../src/adapters/dns/query.js";
 import type { AnswerRecord, QueryType } from "../../src/adapters/dns/query.js";
 import { replaceRecordRequest, Rfc2136Client } from "../../src/adapters/dns/rfc2136.js";

@@ -3,7 +3,7 @@
 // groups refused, no silent rewind, stale checkpoints caught, and reverse flows created and removed.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Admin, Consumer, Kafka } from "kafkajs";
-import { checkpointsTopic, decodeCheckpoint } from "../../src/adapters/kafka/mm2-records.js";
+import { checkpointsTopic, decodeCheckpoint } from "../../src/kafka/mm2-records.js";
 import { readTopicToEnd } from "../../src/adapters/kafka/read-topic.js";
 import { eventually, kafkaFor, sandboxConfig, unique } from "./sandbox.js";
 import { failure, StepHarness } from "./kafka-harness.js";

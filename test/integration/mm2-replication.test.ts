@@ -2,8 +2,8 @@
 // group committing on dc1 yields a checkpoint on dc2 that our decoder reads.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admin, Kafka } from "kafkajs";
-import { checkpointsTopic, decodeCheckpoint } from "../../src/adapters/kafka/mm2-records.js";
-import type { Checkpoint } from "../../src/adapters/kafka/mm2-records.js";
+import { checkpointsTopic, decodeCheckpoint } from "../../src/kafka/mm2-records.js";
+import type { Checkpoint } from "../../src/kafka/mm2-records.js";
 import { readTopicToEnd } from "../../src/adapters/kafka/read-topic.js";
 import { eventually, kafkaFor, sandboxConfig, unique } from "./sandbox.js";
 

@@ -3,10 +3,10 @@
 import { randomInt } from "node:crypto";
 import dnsPacket from "dns-packet";
 import type { Answer, SoaData } from "dns-packet";
-import { DnsError, RCODE, rcodeError } from "./errors.js";
+import { DnsError, RCODE, rcodeError } from "../../dns/errors.js";
 import { exchange } from "./transport.js";
 import type { DnsTransport } from "./transport.js";
-import { normalizeName, readHeader } from "./wire.js";
+import { normalizeName, readHeader } from "../../dns/wire.js";
 
 export type QueryType = "A" | "AAAA" | "CNAME" | "SOA";
 

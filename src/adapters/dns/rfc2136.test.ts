@@ -3,12 +3,12 @@
 import { createServer } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { DnsError, RCODE, rcodeError } from "./errors.js";
-import { encodeRdata } from "./record-data.js";
+import { DnsError, RCODE, rcodeError } from "../../dns/errors.js";
+import { encodeRdata } from "../../dns/record-data.js";
 import { buildUpdateMessage, replaceRecordRequest, Rfc2136Client } from "./rfc2136.js";
 import type { UpdateRequest } from "./rfc2136.js";
 import { readTsigRecord, signMessage, TsigKey, verifyMessage } from "./tsig.js";
-import { CLASS, parseMessage, readName, TYPE } from "./wire.js";
+import { CLASS, parseMessage, readName, TYPE } from "../../dns/wire.js";
 
 const key = TsigKey.fromSecret("update-key", "hmac-sha256", Buffer.alloc(32, 0x42).toString("base64"));
 const forger = TsigKey.fromSecret("update-key", "hmac-sha256", Buffer.alloc(32, 0x43).toString("base64"));

@@ -1,10 +1,10 @@
 // RFC 2136 dynamic UPDATE: builds the message (zone, prerequisites, updates) by hand — dns-packet
 // cannot encode class NONE (254) or empty-RDATA deletes — signs it with TSIG and checks the answer.
 import { randomInt } from "node:crypto";
-import { DnsError, RCODE, rcodeError } from "./errors.js";
-import type { ErrorContext } from "./errors.js";
-import { encodeRdata, normalizeValue, typeCode } from "./record-data.js";
-import type { RecordType } from "./record-data.js";
+import { DnsError, RCODE, rcodeError } from "../../dns/errors.js";
+import type { ErrorContext } from "../../dns/errors.js";
+import { encodeRdata, normalizeValue, typeCode } from "../../dns/record-data.js";
+import type { RecordType } from "../../dns/record-data.js";
 import { exchange } from "./transport.js";
 import type { DnsTransport } from "./transport.js";
 import { signMessage, verifyMessage } from "./tsig.js";
@@ -19,8 +19,8 @@ import {
   isInZone,
   normalizeName,
   readHeader,
-} from "./wire.js";
-import type { RecordFields } from "./wire.js";
+} from "../../dns/wire.js";
+import type { RecordFields } from "../../dns/wire.js";
 
 /** RFC 2136 §2.4: conditions the server checks atomically before applying any update. */
 export type Prerequisite =

@@ -2,7 +2,7 @@
 // DNS failures with the usual codes: auth → FORBIDDEN, prerequisite → CONFLICT, transport → retry.
 import { SwitchoverError } from "../../engine/errors.js";
 import type { ErrorCode } from "../../engine/errors.js";
-import type { DnsError, DnsErrorKind } from "./errors.js";
+import type { DnsError, DnsErrorKind } from "../../dns/errors.js";
 
 const BY_KIND: Record<DnsErrorKind, ErrorCode> = {
   auth: "FORBIDDEN",

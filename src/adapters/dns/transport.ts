@@ -3,7 +3,7 @@
 import { createSocket } from "node:dgram";
 import { isIP } from "node:net";
 import { connect } from "node:net";
-import { DnsError } from "./errors.js";
+import { DnsError } from "../../dns/errors.js";
 
 export type DnsTransport = "tcp" | "udp";
 

@@ -3,9 +3,9 @@
 import { createHmac } from "node:crypto";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { DnsError, TSIG_ERROR } from "./errors.js";
+import { DnsError, TSIG_ERROR } from "../../dns/errors.js";
 import { readTsigRecord, signMessage, TsigKey, verifyMessage } from "./tsig.js";
-import { readName } from "./wire.js";
+import { readName } from "../../dns/wire.js";
 
 const SECRET_B64 = "c3dpdGNob3Zlci10c2lnLXRlc3QtdmVjdG9yLWtleS0wMQ=="; // "switchover-tsig-test-vector-key-01"
 const ctx = { server: "test-server:53", zone: "dr.test", keyName: "test-key.example" };

@@ -3,8 +3,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { inspect } from "node:util";
 import type { Secret } from "../../config/secret.js";
-import { DnsError, TSIG_ERROR, tsigError } from "./errors.js";
-import type { ErrorContext } from "./errors.js";
+import { DnsError, TSIG_ERROR, tsigError } from "../../dns/errors.js";
+import type { ErrorContext } from "../../dns/errors.js";
 import {
   CLASS,
   HEADER_LENGTH,
@@ -14,7 +14,7 @@ import {
   normalizeName,
   parseMessage,
   readName,
-} from "./wire.js";
+} from "../../dns/wire.js";
 
 export const TSIG_ALGORITHMS = {
   "hmac-sha256": { hash: "sha256", macSize: 32 },

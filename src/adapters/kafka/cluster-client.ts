@@ -4,14 +4,15 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import type { ClusterConfig } from "../../config/schema.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { abortable } from "./abortable.js";
-import { CONFIG_SOURCE, differingKeys, mergeOverrides, overridesOf } from "./config-overrides.js";
-import type { Overrides } from "./config-overrides.js";
+import { CONFIG_SOURCE, differingKeys, mergeOverrides, overridesOf } from "../../kafka/config-overrides.js";
+import type { Overrides } from "../../kafka/config-overrides.js";
 import { ELECTION_ERRORS, electLeadersRequest } from "./elect-leaders-request.js";
 import type { ElectionResult, ElectionType } from "./elect-leaders-request.js";
 import { createKafkaClient } from "./kafka-client-factory.js";
 import { toKafkaError } from "./kafka-errors.js";
 import { ProtocolChannel } from "./protocol-channel.js";
-import type { BrokerInfo, FetchedRecord } from "./protocol-channel.js";
+import type { BrokerInfo, TopicState } from "../../kafka/cluster-state.js";
+import type { FetchedRecord } from "./protocol-channel.js";
 
 const TOPIC = 2;
 /** Broker errors that mean our cached metadata is out of date, not that the request is wrong. */
@@ -23,18 +24,7 @@ const STALE_METADATA = new Set([
 ]);
 const BROKER = 4;
 
-export interface PartitionState {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  offline: number[];
-}
-
-export interface TopicState {
-  topic: string;
-  partitions: PartitionState[];
-}
+export type { PartitionState, TopicState } from "../../kafka/cluster-state.js";
 
 export interface GroupMember {
   memberId: string;

@@ -1,9 +1,14 @@
 // Reads MirrorMaker 2's bookkeeping for a flow in one pass each: the checkpoints topic on the target
 // (all groups at once) and the offset-syncs topic on the source. Groupless fetches: nothing left behind.
 import type { ClusterClient } from "./cluster-client.js";
-import { checkpointsTopic, decodeCheckpoint, decodeOffsetSync, Mm2RecordError } from "./mm2-records.js";
-import type { OffsetSync } from "./mm2-records.js";
-import type { TimedCheckpoint } from "./offset-translation.js";
+import {
+  checkpointsTopic,
+  decodeCheckpoint,
+  decodeOffsetSync,
+  Mm2RecordError,
+} from "../../kafka/mm2-records.js";
+import type { OffsetSync } from "../../kafka/mm2-records.js";
+import type { TimedCheckpoint } from "../../kafka/offset-translation.js";
 import type { ConnectorOffset } from "./connect-client.js";
 
 async function readWholeTopic(client: ClusterClient, topic: string, signal?: AbortSignal) {

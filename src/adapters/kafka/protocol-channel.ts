@@ -3,6 +3,7 @@
 // We use kafkajs internals rather than a second client so one cluster has one set of connections and
 // one security setup; the internals used are few and pinned by the exact kafkajs version (2.2.4).
 import type { Kafka } from "kafkajs";
+import type { BrokerInfo } from "../../kafka/cluster-state.js";
 
 /** Minimal shape of kafkajs's internal Encoder (kafkajs/src/protocol/encoder.js). */
 export interface KafkaEncoder {
@@ -25,12 +26,7 @@ export interface RawRequest<T> {
   decode(payload: Buffer): T;
 }
 
-export interface BrokerInfo {
-  nodeId: number;
-  host: string;
-  port: number;
-  rack: string | null;
-}
+export type { BrokerInfo } from "../../kafka/cluster-state.js";
 
 export interface FetchedRecord {
   offset: bigint;

@@ -4,7 +4,7 @@
 import "../../adapters/dns/providers/dns-zones.js";
 import { dnsZoneUpdatable, messageOf } from "../../evaluation/checks.js";
 import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
-import type { RecordType } from "../../adapters/dns/record-data.js";
+import type { RecordType } from "../../dns/record-data.js";
 import { formatRecordSet } from "../../adapters/dns/providers/dns-provider.js";
 
 export async function evaluateRepoint(

@@ -1,8 +1,8 @@
 // RecordSets as they sit in plans, outputs and before-states (JSON), and back: what dns.repoint's
 // apply, verify and revert read from the record instead of from memory.
 import type { JsonValue } from "../../engine/json.js";
-import { RECORD_TYPES } from "../../adapters/dns/record-data.js";
-import type { RecordType } from "../../adapters/dns/record-data.js";
+import { RECORD_TYPES } from "../../dns/record-data.js";
+import type { RecordType } from "../../dns/record-data.js";
 import type { RecordSet } from "../../adapters/dns/providers/dns-provider.js";
 
 export function recordSetToJson(rrset: RecordSet | undefined): JsonValue {

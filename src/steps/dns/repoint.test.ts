@@ -1,10 +1,10 @@
 // dns.repoint's own logic on an in-memory provider and a self-advancing clock: waiting for lagging
 // authorities, the old-TTL wait, conflicts between plan and apply, revert inputs, input validation.
 import { describe, expect, it } from "vitest";
-import { DnsError } from "../../adapters/dns/errors.js";
+import { DnsError } from "../../dns/errors.js";
 import type { AuthorityAnswer, DnsProvider, RecordSet } from "../../adapters/dns/providers/dns-provider.js";
 import type { DnsZones } from "../../adapters/dns/providers/dns-zones.js";
-import type { RecordType } from "../../adapters/dns/record-data.js";
+import type { RecordType } from "../../dns/record-data.js";
 import type { SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import type { Clock } from "../../engine/ports/clock.js";

@@ -1,11 +1,11 @@
 // `dns.repoint`: converge one A/AAAA/CNAME RRset of a configured zone to the given values and TTL
 // (or lower only the TTL, or remove it), conditionally on what the plan saw; verify at every authority.
 import { z } from "zod";
-import { DnsError } from "../../adapters/dns/errors.js";
-import { RECORD_TYPES, normalizeValue } from "../../adapters/dns/record-data.js";
-import type { RecordType } from "../../adapters/dns/record-data.js";
+import { DnsError } from "../../dns/errors.js";
+import { RECORD_TYPES, normalizeValue } from "../../dns/record-data.js";
+import type { RecordType } from "../../dns/record-data.js";
 import { toSwitchoverError } from "../../adapters/dns/to-switchover-error.js";
-import { normalizeName } from "../../adapters/dns/wire.js";
+import { normalizeName } from "../../dns/wire.js";
 import {
   formatRecordSet,
   nameInZone,

@@ -3,13 +3,13 @@
 // naming), and replication lag per topic when the source is reachable, with the unreplicated
 // ("stranded") offset ranges per partition. Outputs figures to `assert` on.
 import { z } from "zod";
-import { decodeHeartbeat } from "../../adapters/kafka/mm2-records.js";
+import { decodeHeartbeat } from "../../kafka/mm2-records.js";
 import { readOffsetSyncs, replicatedUpTo } from "../../adapters/kafka/mm2-state.js";
-import { remoteTopic, syncsByPartition, unreplicated } from "../../adapters/kafka/offset-translation.js";
-import { isInternalTopic } from "../../adapters/kafka/topic-selection.js";
+import { remoteTopic, syncsByPartition, unreplicated } from "../../kafka/offset-translation.js";
+import { isInternalTopic } from "../../kafka/topic-selection.js";
 import type { ClusterClient } from "../../adapters/kafka/cluster-client.js";
 import type { Flow, KafkaAdapter } from "../../adapters/kafka/kafka-adapter.js";
-import type { OffsetSync } from "../../adapters/kafka/mm2-records.js";
+import type { OffsetSync } from "../../kafka/mm2-records.js";
 import type { FetchedRecord } from "../../adapters/kafka/protocol-channel.js";
 import type { Logger } from "../../engine/ports/logger.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";

@@ -3,7 +3,8 @@
 // reporting the log-end offsets the new leaders start from (anything the old leader had past them is lost).
 import { z } from "zod";
 import type { TopicState } from "../../adapters/kafka/cluster-client.js";
-import { selectTopics, topicSelectionSchema } from "../../adapters/kafka/topic-selection.js";
+import { selectTopics } from "../../adapters/kafka/select-topics.js";
+import { topicSelectionSchema } from "../../kafka/topic-selection.js";
 import "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";

@@ -1,8 +1,8 @@
 // Health of a topic selection as kafka.waitForHealthy reports it: offline partitions (no leader)
 // and partitions whose ISR is below the topic's effective min.insync.replicas.
 import type { ClusterClient } from "../../adapters/kafka/cluster-client.js";
-import { selectTopics } from "../../adapters/kafka/topic-selection.js";
-import type { TopicSelection } from "../../adapters/kafka/topic-selection.js";
+import { selectTopics } from "../../adapters/kafka/select-topics.js";
+import type { TopicSelection } from "../../kafka/topic-selection.js";
 
 export interface Health {
   topics: number;

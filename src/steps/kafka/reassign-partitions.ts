@@ -3,8 +3,9 @@
 // until every reassignment finished with a full ISR, reporting progress as it goes.
 import { z } from "zod";
 import type { ClusterClient } from "../../adapters/kafka/cluster-client.js";
-import { PlacementError, planPlacement } from "../../adapters/kafka/replica-placement.js";
-import { selectTopics, topicSelectionSchema } from "../../adapters/kafka/topic-selection.js";
+import { PlacementError, planPlacement } from "../../kafka/replica-placement.js";
+import { selectTopics } from "../../adapters/kafka/select-topics.js";
+import { topicSelectionSchema } from "../../kafka/topic-selection.js";
 import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";

@@ -1,7 +1,8 @@
 // `kafka.setTopicConfig`: set (or restore) topic overrides on a selection — min.insync.replicas first
 // of all — while every other override stays exactly as it was. Validated by the brokers at plan time.
 import { z } from "zod";
-import { selectTopics, topicSelectionSchema } from "../../adapters/kafka/topic-selection.js";
+import { selectTopics } from "../../adapters/kafka/select-topics.js";
+import { topicSelectionSchema } from "../../kafka/topic-selection.js";
 import "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";

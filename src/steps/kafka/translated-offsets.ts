@@ -11,8 +11,8 @@ import {
   sourceTopicOf,
   syncsByPartition,
   unreplicated,
-} from "../../adapters/kafka/offset-translation.js";
-import type { GroupAssessment } from "../../adapters/kafka/offset-translation.js";
+} from "../../kafka/offset-translation.js";
+import type { GroupAssessment } from "../../kafka/offset-translation.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import type { Logger } from "../../engine/ports/logger.js";

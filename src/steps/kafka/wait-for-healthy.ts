@@ -1,7 +1,7 @@
 // `kafka.waitForHealthy`: wait until no partition of the selection is offline or under min-ISR.
 // Changes nothing: a dry-run reports the current health, a real run waits (bounded by `within`).
 import { z } from "zod";
-import { topicSelectionSchema } from "../../adapters/kafka/topic-selection.js";
+import { topicSelectionSchema } from "../../kafka/topic-selection.js";
 import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";

@@ -1,9 +1,9 @@
 // The one interface dns.repoint acts through, whatever serves the zone (RFC 2136 server, Route 53):
 // read an RRset, replace it only if it still holds what the plan saw, and read it at every authority.
-import { DnsError } from "../errors.js";
-import { normalizeValue, sameValue } from "../record-data.js";
-import type { RecordType } from "../record-data.js";
-import { isInZone, normalizeName } from "../wire.js";
+import { DnsError } from "../../../dns/errors.js";
+import { normalizeValue, sameValue } from "../../../dns/record-data.js";
+import type { RecordType } from "../../../dns/record-data.js";
+import { isInZone, normalizeName } from "../../../dns/wire.js";
 
 /** One RRset: every value of `name type`, with its TTL. Names and values are normalized. */
 export interface RecordSet {

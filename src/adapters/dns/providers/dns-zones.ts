@@ -4,7 +4,7 @@ import { Route53Client } from "@aws-sdk/client-route-53";
 import type { DnsZoneConfig } from "../../../config/schema.js";
 import { resolveSecret, SecretResolutionError } from "../../../config/secret.js";
 import { ErrorCode, SwitchoverError } from "../../../engine/errors.js";
-import { DnsError } from "../errors.js";
+import { DnsError } from "../../../dns/errors.js";
 import { toSwitchoverError } from "../to-switchover-error.js";
 import { TsigKey } from "../tsig.js";
 import type { DnsProvider } from "./dns-provider.js";

@@ -1,13 +1,13 @@
 // dns.repoint's provider for servers that speak RFC 2136 + TSIG (BIND, PowerDNS, Knot, Windows DNS):
 // updates go to the first server as one conditional UPDATE; reads ask each server directly.
-import { DnsError } from "../errors.js";
+import { DnsError } from "../../../dns/errors.js";
 import { queryAuthoritative } from "../query.js";
-import type { RecordType } from "../record-data.js";
+import type { RecordType } from "../../../dns/record-data.js";
 import { Rfc2136Client } from "../rfc2136.js";
 import type { Prerequisite, UpdateOperation } from "../rfc2136.js";
 import type { DnsTransport } from "../transport.js";
 import type { TsigKey } from "../tsig.js";
-import { normalizeName } from "../wire.js";
+import { normalizeName } from "../../../dns/wire.js";
 import { nameInZone, normalizeValues } from "./dns-provider.js";
 import type { AuthorityAnswer, DnsProvider, RecordSet } from "./dns-provider.js";
 

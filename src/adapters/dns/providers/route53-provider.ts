@@ -13,8 +13,8 @@ import type { Change, Route53Client } from "@aws-sdk/client-route-53";
 import { ErrorCode, SwitchoverError } from "../../../engine/errors.js";
 import { queryAuthoritative } from "../query.js";
 import type { QueryResult } from "../query.js";
-import type { RecordType } from "../record-data.js";
-import { normalizeName } from "../wire.js";
+import type { RecordType } from "../../../dns/record-data.js";
+import { normalizeName } from "../../../dns/wire.js";
 import { formatRecordSet, nameInZone, normalizeValues, sameRecordSet } from "./dns-provider.js";
 import type { AuthorityAnswer, DnsProvider, RecordSet } from "./dns-provider.js";
 

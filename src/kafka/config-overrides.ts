@@ -4,7 +4,7 @@
 // IncrementalAlterConfigs: kafkajs's request is maintained and batched (1,000 topics, one round
 // trip), validateOnly gives the dry-run for free, and the read-back turns the one weakness — a
 // concurrent writer between describe and write — into a loud VERIFY_FAILED instead of a silent loss.
-import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 
 /** DescribeConfigs config_source values that are per-resource dynamic overrides. */
 export const CONFIG_SOURCE = { dynamicTopic: 1, dynamicBroker: 2 } as const;

@@ -1,6 +1,6 @@
 // DnsError → SwitchoverError mapping: codes, retryability and details survive the translation.
 import { describe, expect, it } from "vitest";
-import { DnsError, rcodeError, RCODE, tsigError, TSIG_ERROR } from "./errors.js";
+import { DnsError, rcodeError, RCODE, tsigError, TSIG_ERROR } from "../../dns/errors.js";
 import { toSwitchoverError } from "./to-switchover-error.js";
 
 describe("toSwitchoverError", () => {

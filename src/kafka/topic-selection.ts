@@ -2,9 +2,8 @@
 // state (e.g. min.insync.replicas above the replicas left in surviving racks). Internal topics are
 // left out unless asked for; a named topic that does not exist is an error, a pattern may match none.
 import { z } from "zod";
-import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
-import type { BrokerInfo } from "./protocol-channel.js";
-import type { ClusterClient, TopicState } from "./cluster-client.js";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+import type { BrokerInfo, TopicState } from "./cluster-state.js";
 
 const regex = z.string().check((ctx) => {
   try {
@@ -130,21 +129,4 @@ export function matchNames(all: readonly string[], sel: TopicSelection): string[
   // Named internal topics are an explicit ask; patterns and predicates skip them unless included.
   if (!sel.includeInternal) picked = picked.filter((t) => !isInternalTopic(t) || sel.names?.includes(t));
   return picked.sort();
-}
-
-/** Resolves a selection against the live cluster; returns names and the facts it read. */
-export async function selectTopics(
-  client: ClusterClient,
-  sel: TopicSelection,
-  signal?: AbortSignal,
-): Promise<{ topics: string[]; facts: SelectionFacts }> {
-  const candidates = matchNames(await client.listTopics(signal), sel);
-  const states = new Map((await client.topicStates(candidates, signal)).map((s) => [s.topic, s]));
-  const brokers = await client.brokers(signal);
-  const minIsr = new Map<string, number>();
-  const eff = await client.effectiveTopicConfig(candidates, ["min.insync.replicas"], signal);
-  for (const [t, c] of eff) minIsr.set(t, Number(c["min.insync.replicas"] ?? "1"));
-  const facts = { states, minIsr, brokers };
-  const topics = sel.where ? candidates.filter((t) => matchesWhere(t, sel.where!, facts)) : candidates;
-  return { topics, facts };
 }

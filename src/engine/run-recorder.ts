@@ -108,7 +108,7 @@ export class RunRecorder {
     assertStepTransition(step.id, from, to);
     step.state = to;
     mutate?.(step);
-    return { type: "step.transition", runId: run.id, stepId: step.id, from, to };
+    return { type: "step.transition", runId: run.id, stepId: step.id, from, to, ...transitionData(step, to) };
   }
 
   /** changedSteps: steps mutated along with the run since the last save (usually none). */
@@ -193,7 +193,14 @@ function markCancelled(run: RunRecord, now: number): Entry[] {
       step.state = "failed";
       step.error = { code: ErrorCode.Cancelled, message: "run cancelled", retryable: false };
       step.finishedAt = now;
-      entries.push({ type: "step.transition", runId: run.id, stepId: step.id, from, to: "failed" });
+      entries.push({
+        type: "step.transition",
+        runId: run.id,
+        stepId: step.id,
+        from,
+        to: "failed",
+        ...transitionData(step, "failed"),
+      });
     }
   }
   const from = run.state;
@@ -213,4 +220,16 @@ function markCancelled(run: RunRecord, now: number): Entry[] {
     actor: run.cancelRequest?.by,
   });
   return entries;
+}
+
+/**
+ * What a step transition's event says beyond from → to, so a live reader (curl, the CLI) sees why
+ * without fetching the run: the reason a step was skipped, the error a step failed with.
+ */
+function transitionData(step: StepRecord, to: StepState): Pick<AuditEvent, "data"> {
+  if (to === "skipped" && step.skipReason) return { data: { reason: step.skipReason } };
+  if (to === "failed" && step.error) {
+    return { data: { error: { code: step.error.code, message: step.error.message } } };
+  }
+  return {};
 }

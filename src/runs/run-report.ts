@@ -127,6 +127,8 @@ export function buildReport(
         state: s.state,
         attempt: s.attempt,
         changes: s.plan?.changes.length ?? 0,
+        // What it applied (a real run) or would apply (a dry-run): apply acts only on the plan.
+        changeList: s.plan?.changes ?? [],
         durationMs:
           s.startedAt !== undefined && s.finishedAt !== undefined ? s.finishedAt - s.startedAt : null,
       };
@@ -135,6 +137,7 @@ export function buildReport(
       if (s.timings?.planMs !== undefined) step.planMs = s.timings.planMs;
       if (s.timings?.applyMs !== undefined) step.applyMs = s.timings.applyMs;
       if (s.timings?.verifyMs !== undefined) step.verifyMs = s.timings.verifyMs;
+      if (s.skipReason !== undefined) step.skipReason = s.skipReason;
       if (s.error) step.error = s.error;
       return step;
     }),

@@ -129,7 +129,9 @@ export interface paths {
         /**
          * One run with its steps, plans, outputs and timings.
          * @description Role: any. `Accept: text/plain` renders it for a terminal: steps, states, durations and
-         *     each planned change as `resource field: from → to`.
+         *     each planned change as `resource field: from → to` (or `resource field = value (unchanged)`).
+         *     With `wait`, a long poll: the answer comes as soon as the run is finished or waits for
+         *     approval, or when `wait` seconds have passed (then as it is, e.g. still running).
          */
         get: operations["getRun"];
         put?: never;
@@ -154,6 +156,10 @@ export interface paths {
          * @description Role: any. Each event has an `id` (resume with `Last-Event-ID`), an `event` name (the
          *     audit type, e.g. `step.transition`) and JSON `data` (a RunEvent). The stream sends every
          *     earlier event first, then follows live, and ends with `event: end` once the run is finished.
+         *     With `Accept: text/plain` (e.g. `curl -N -H 'Accept: text/plain' …`) the same events come
+         *     as one human line each (`HH:MM:SS.mmm  step touch applying → verifying`), each planned or
+         *     applied change under its event as `resource field: from → to`, skip reasons and errors
+         *     written out, and a last line `run <id> <state>` when the run has ended.
          */
         get: operations["runEvents"];
         put?: never;
@@ -923,7 +929,15 @@ export interface components {
                 planMs?: number;
                 applyMs?: number;
                 verifyMs?: number;
+                /** @description How many changes the step planned. */
                 changes: number;
+                /**
+                 * @description The step's changes (`resource field: from → to`): what a real run applied, what a
+                 *     dry-run would apply. An entry whose from equals its to is an equality (unchanged).
+                 */
+                changeList: components["schemas"]["Change"][];
+                /** @description Why the step was skipped: its `when` was false, or who skipped it and why. */
+                skipReason?: string;
                 error?: components["schemas"]["ErrorRecord"];
             }[];
             timeline: components["schemas"]["RunEvent"][];
@@ -1568,7 +1582,10 @@ export interface operations {
     };
     getRun: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Seconds to wait for the run to finish or reach waiting_approval (0–60). */
+                wait?: number;
+            };
             header?: never;
             path: {
                 id: components["parameters"]["RunId"];
@@ -1615,6 +1632,7 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,6 +1,7 @@
-// The drill report as plain text (GET /v1/runs/{id}/report, Accept: text/plain) and the recovery
-// sentences the HTML report reuses.
+// The drill report as plain text (GET /v1/runs/{id}/report, Accept: text/plain), each step with its
+// changes as `resource field: from → to`, and the recovery sentences the HTML report reuses.
 import type { Recovery, RunReport } from "../../runs/run-report.js";
+import { changeText } from "./change-text.js";
 import { formatDuration } from "./run-text.js";
 
 export function renderReportText(r: RunReport): string {
@@ -12,10 +13,10 @@ export function renderReportText(r: RunReport): string {
     `reprocess window ${reprocessText(r.recovery)}`,
     ...(r.comparison ? [`previous drill ${comparisonText(r.comparison)}`] : []),
     "",
-    ...r.steps.map(
-      (s) =>
-        `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} ${formatDuration(s.durationMs ?? undefined).padStart(8)}  plan ${formatDuration(s.planMs)} apply ${formatDuration(s.applyMs)} verify ${formatDuration(s.verifyMs)}  ${s.changes} change(s)`,
-    ),
+    ...r.steps.flatMap((s) => [
+      `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} ${formatDuration(s.durationMs ?? undefined).padStart(8)}  plan ${formatDuration(s.planMs)} apply ${formatDuration(s.applyMs)} verify ${formatDuration(s.verifyMs)}`,
+      ...stepDetailLines(s, r.dryRun),
+    ]),
     "",
     "timeline",
     ...r.timeline.map(
@@ -24,6 +25,20 @@ export function renderReportText(r: RunReport): string {
     ),
   ];
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Under a step: each change as `resource field: from → to` (equalities as `= value (unchanged)`),
+ * why it was skipped, how it failed. A step that planned nothing says so.
+ */
+function stepDetailLines(s: RunReport["steps"][number], dryRun: boolean): string[] {
+  const lines = s.changeList.map((c) => `      ${changeText(c)}`);
+  if (s.changeList.length === 0 && (s.planMs !== undefined || s.state === "succeeded"))
+    lines.push("      (no changes)");
+  if (dryRun && s.changeList.length > 0) lines.unshift("      would change:");
+  if (s.skipReason) lines.push(`      skipped: ${s.skipReason}`);
+  if (s.error) lines.push(`      error ${s.error.code}: ${s.error.message}`);
+  return lines;
 }
 
 export function rpoText(r: Recovery): string {

@@ -1,9 +1,10 @@
 // The terminal rendering of a run (Accept: text/plain): header, then one line per step with state,
-// attempt and duration, and under it each planned change as `resource field: from → to`.
-import type { JsonValue } from "../../engine/json.js";
+// attempt and duration, and under it each planned change as `resource field: from → to`
+// (an equality as `resource field = value (unchanged)`).
 import type { RunRecord, StepRecord } from "../../engine/run-record.js";
 import type { RunMeta } from "../../queue/run-meta.js";
 import type { RunSummaryView } from "../../runs/run-view.js";
+import { changeText } from "./change-text.js";
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "-";
@@ -14,14 +15,6 @@ export function formatDuration(ms: number | undefined): string {
   return m < 60
     ? `${m}m${String(s).padStart(2, "0")}s`
     : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
-
-export function formatValue(v: JsonValue | undefined): string {
-  if (v === undefined || v === null) return "(none)";
-  const text = typeof v === "string" ? v : JSON.stringify(v);
-  // One line per change, whatever the value holds.
-  const flat = text.replace(/[\r\n\t]+/g, " ");
-  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
 }
 
 function iso(ms: number | undefined): string {
@@ -69,7 +62,7 @@ export function renderRunText(run: RunRecord, meta: RunMeta, now = Date.now()): 
     );
     const changes = s.plan?.changes ?? [];
     for (const c of changes) {
-      lines.push(`      ${c.resource} ${c.field}: ${formatValue(c.from)} → ${formatValue(c.to)}`);
+      lines.push(`      ${changeText(c)}`);
     }
     if (s.plan && changes.length === 0) lines.push("      (no changes)");
     if (s.approval?.status === "pending")

@@ -1,13 +1,15 @@
 // GET /v1/runs/:id/events — Server-Sent Events: every recorded event after Last-Event-ID (all of
-// them without it), then live ones, then `event: end` once the run is finished. Each client gets
+// them without it), then live ones, then `event: end` once the run is finished; with Accept:
+// text/plain, one human line per event instead (render/event-text.ts). Each client gets
 // its own Redis connection for blocking reads, closed as soon as the client goes away.
 import { Router } from "express";
-import type { Response } from "express";
+import type { Request } from "express";
 import { z } from "zod";
 import { isTerminalRun } from "../../engine/states.js";
 import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { ApiProblem, ProblemType } from "../problem.js";
+import { eventLines } from "../render/event-text.js";
 import { lastEventIdSchema, noQuery, runIdSchema } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import type { StoredRunEvent } from "../../queue/run-events.js";
@@ -21,8 +23,35 @@ const FOLLOW_BLOCK_MS = 15_000;
 const SETTLE_BLOCK_MS = 500;
 const SETTLE_TRIES = 4;
 
-function writeEvent(res: Response, e: StoredRunEvent): void {
-  res.write(`id: ${e.id}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`);
+/** How the stream is written: Server-Sent Events for programs, or lines for a person (text/plain). */
+interface StreamFormat {
+  contentType: string;
+  preamble(runId: string): string;
+  event(e: StoredRunEvent): string;
+  end(runId: string, state: string): string;
+  /** Written while nothing happens, so proxies keep the connection; plain text has no comments. */
+  keepAlive: string;
+}
+
+const SSE: StreamFormat = {
+  contentType: "text/event-stream; charset=utf-8",
+  preamble: (runId) => `retry: 2000\n: events of run ${runId}\n\n`,
+  event: (e) => `id: ${e.id}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`,
+  end: (runId, state) => `event: end\ndata: ${JSON.stringify({ runId, state })}\n\n`,
+  keepAlive: ": keep-alive\n\n",
+};
+
+const TEXT: StreamFormat = {
+  contentType: "text/plain; charset=utf-8",
+  preamble: () => "",
+  event: (e) => `${eventLines(e.event).join("\n")}\n`,
+  end: (runId, state) => `run ${runId} ${state}\n`,
+  keepAlive: "",
+};
+
+/** text/plain only when preferred to event-stream: curl's default Accept (any type) still gets SSE. */
+function formatFor(req: Request): StreamFormat {
+  return req.accepts(["text/event-stream", "text/plain"]) === "text/plain" ? TEXT : SSE;
 }
 
 const isFinalEvent = (e: StoredRunEvent): boolean =>
@@ -39,6 +68,7 @@ export function runEventsRoute(deps: ApiDeps): Router {
     const { id } = parseRequest(idParams, req.params, "params");
     parseRequest(noQuery, req.query, "query");
     let lastId = parseRequest(headers, req.headers, "headers")["last-event-id"];
+    const format = formatFor(req);
     await deps.runs.record(id);
     if (clients >= deps.service.limits.sseClients) {
       throw new ApiProblem(
@@ -79,19 +109,20 @@ export function runEventsRoute(deps: ApiDeps): Router {
     // The response's close is the client going away (or the stream ending); end the blocking read.
     res.on("close", close);
     res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
+      "Content-Type": format.contentType,
       "Cache-Control": "no-cache, no-transform",
       Connection: "keep-alive",
       "X-Accel-Buffering": "no",
     });
-    res.write(`retry: 2000\n: events of run ${id}\n\n`);
+    const preamble = format.preamble(id);
+    if (preamble) res.write(preamble);
     try {
       let sawFinal = false;
       let settleTries = 0;
       while (!closed) {
         const batch = await deps.events.range(id, lastId, 500);
         for (const e of batch) {
-          writeEvent(res, e);
+          res.write(format.event(e));
           lastId = e.id;
           sawFinal = isFinalEvent(e);
         }
@@ -102,7 +133,7 @@ export function runEventsRoute(deps: ApiDeps): Router {
         );
         const finished = run !== undefined && isTerminalRun(run.state);
         if (finished && (sawFinal || settleTries >= SETTLE_TRIES)) {
-          res.write(`event: end\ndata: ${JSON.stringify({ runId: id, state: run.state })}\n\n`);
+          res.write(format.end(id, run.state));
           break;
         }
         if (finished) settleTries++;
@@ -114,9 +145,9 @@ export function runEventsRoute(deps: ApiDeps): Router {
             return [] as StoredRunEvent[];
           });
         if (closed) break;
-        if (live.length === 0 && !finished) res.write(": keep-alive\n\n");
+        if (live.length === 0 && !finished && format.keepAlive) res.write(format.keepAlive);
         for (const e of live) {
-          writeEvent(res, e);
+          res.write(format.event(e));
           lastId = e.id;
           sawFinal = isFinalEvent(e);
         }

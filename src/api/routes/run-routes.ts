@@ -5,6 +5,7 @@ import { z } from "zod";
 import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { jsonBody } from "../json-body.js";
+import { untilSettled } from "../long-poll.js";
 import { wantsText } from "../negotiate.js";
 import { renderRunListText, renderRunText } from "../render/run-text.js";
 import { renderReportHtml } from "../render/report-html.js";
@@ -26,6 +27,8 @@ import { parseRequest } from "../validation.js";
 import { ANY_ROLE } from "./roles.js";
 
 const idParams = z.strictObject({ id: runIdSchema });
+/** ?wait=<seconds>: long poll until the run finished or waits for approval (see long-poll.ts). */
+const getRunQuery = z.strictObject({ wait: z.coerce.number().int().min(0).max(60).optional() });
 const stepParams = z.strictObject({ id: runIdSchema, stepId: stepIdSchema });
 const idempotencyHeader = z.object({ "idempotency-key": idempotencyKeySchema.optional() });
 
@@ -44,8 +47,14 @@ export function runRoutes(deps: ApiDeps): Router {
 
   r.get("/runs/:id", requireRole(...ANY_ROLE), async (req, res) => {
     const { id } = parseRequest(idParams, req.params, "params");
-    parseRequest(noQuery, req.query, "query");
+    const { wait } = parseRequest(getRunQuery, req.query, "query");
     const text = wantsText(req);
+    await deps.runs.record(id);
+    if (wait) {
+      const gone = new AbortController();
+      res.on("close", () => gone.abort());
+      await untilSettled(async () => (await deps.runs.record(id)).run.state, wait, gone.signal);
+    }
     const { run, meta } = await deps.runs.record(id);
     if (text) res.type("text/plain").send(renderRunText(run, meta));
     else res.json(await deps.runs.get(id));

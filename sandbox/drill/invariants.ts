@@ -1,4 +1,5 @@
 // The drill invariants, as named checks the demo prints and the e2e tests assert.
+import { isDeepStrictEqual } from "node:util";
 import type { Mm2DrillResult, StrandedRange } from "./mm2-drill.js";
 
 /** Clock and timestamp granularity between the producer's ack time and the record timestamps. */
@@ -8,6 +9,21 @@ function rangesText(ranges: readonly StrandedRange[]): string {
   return ranges.length === 0
     ? "none"
     : ranges.map((r) => `${r.topic}-${r.partition} ${r.fromOffset}..${r.toOffset} (${r.count})`).join(", ");
+}
+
+/** The name clients bootstrap from, which failover repoints and failback restores. */
+const PRIMARY_RECORD = "kafka-primary.dr.test";
+
+const show = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+
+/**
+ * Before vs after, read as what it is: an equality as `label = value (as before)`, a difference
+ * as `label: before → after`. (An arrow between two equal values reads like a change.)
+ */
+export function sameOrChanged(label: string, before: unknown, after: unknown): string {
+  return isDeepStrictEqual(before, after)
+    ? `${label} ${label.endsWith(" on") ? "" : "= "}${show(after)} (as before)`
+    : `${label}: ${show(before)} → ${show(after)}`;
 }
 
 export interface InvariantCheck {
@@ -92,7 +108,12 @@ export function checkMm2Invariants(r: Mm2DrillResult): InvariantCheck[] {
         sameConnectors &&
         sameConfigs &&
         r.after.consumerCluster === r.before.consumerCluster,
-      detail: `DNS ${r.before.dnsTarget} → ${r.after.dnsTarget}; connectors ${sameConnectors ? "as before" : `${JSON.stringify(r.before.connectors)} → ${JSON.stringify(r.after.connectors)}`}; topic configs ${sameConfigs ? "as before" : `${JSON.stringify(r.before.topicConfigs)} → ${JSON.stringify(r.after.topicConfigs)}`}; consumers on ${r.after.consumerCluster}`,
+      detail: [
+        sameOrChanged(`DNS ${PRIMARY_RECORD}`, r.before.dnsTarget, r.after.dnsTarget),
+        sameOrChanged("connectors", r.before.connectors, r.after.connectors),
+        sameOrChanged("topic configs", r.before.topicConfigs, r.after.topicConfigs),
+        sameOrChanged("consumers on", r.before.consumerCluster, r.after.consumerCluster),
+      ].join("; "),
     },
   ];
 }

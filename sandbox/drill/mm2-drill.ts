@@ -4,6 +4,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterClient } from "../../src/adapters/kafka/cluster-client.js";
+import { changeText } from "../../src/api/render/change-text.js";
+import type { ChangeLike } from "../../src/api/render/change-text.js";
 import { loadConfig } from "../../src/config/load.js";
 import { demoApps } from "../environment.js";
 import { configFile, sandboxPaths } from "../lib/paths.js";
@@ -99,17 +101,33 @@ function outputsOf(run: RunSummary, step: string): Record<string, unknown> {
 
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
 
-/** One line per SSE event: what a person following the run in a terminal wants to see. */
-export function describeEvent(e: LiveEvent, t0: number): string | undefined {
+/**
+ * Lines for one SSE event: what a person following the run in a terminal wants to see. Transitions
+ * as from → to (a skip with its reason, a failure with its error), and under an applied step each
+ * change it made as `resource field: from → to` (render/change-text.ts, as the API's text renders).
+ */
+export function describeEvent(e: LiveEvent, t0: number): string[] {
   const at = `${(((e.data.at ?? Date.now()) - t0) / 1000).toFixed(1).padStart(6)} s`;
   const d = e.data;
-  if (e.type === "run.transition") return `${at}  run ${d.from ?? ""} → ${d.to ?? ""}`;
+  const data = (d.data ?? {}) as { error?: { message?: string }; reason?: string; changes?: unknown };
+  if (e.type === "run.transition") return [`${at}  run ${d.from ?? ""} → ${d.to ?? ""}`];
   if (e.type === "step.transition") {
-    const err = (d.data as { error?: { message?: string } } | undefined)?.error?.message;
-    return `${at}  ${(d.stepId ?? "").padEnd(24)} ${d.from ?? ""} → ${d.to ?? ""}${err ? `: ${err}` : ""}`;
+    const why =
+      d.to === "skipped"
+        ? `: ${data.reason ?? "no reason recorded"}`
+        : data.error?.message
+          ? `: ${data.error.message}`
+          : "";
+    return [`${at}  ${(d.stepId ?? "").padEnd(24)} ${d.from ?? ""} → ${d.to ?? ""}${why}`];
   }
-  if (e.type === "step.applied") return `${at}  ${(d.stepId ?? "").padEnd(24)} applied`;
-  return undefined;
+  if (e.type === "step.applied") {
+    const changes = Array.isArray(data.changes) ? (data.changes as ChangeLike[]) : [];
+    return [
+      `${at}  ${(d.stepId ?? "").padEnd(24)} applied${changes.length === 0 ? " (no changes)" : ""}`,
+      ...changes.map((c) => `${" ".repeat(at.length + 4)}${changeText(c)}`),
+    ];
+  }
+  return [];
 }
 
 async function runLive(
@@ -123,8 +141,7 @@ async function runLive(
   const t0 = Date.now();
   say(`  run ${started.id} (${runbook}, real) — live events:`);
   await api.follow(started.id, (e) => {
-    const line = describeEvent(e, t0);
-    if (line) say(`    ${line}`);
+    for (const line of describeEvent(e, t0)) say(`    ${line}`);
   });
   return api.waitFinished(started.id);
 }

@@ -53,31 +53,33 @@ describe("GET /v1/runs/:id/events with Accept: text/plain", () => {
   });
 
   it("when a step is skipped, then its line says why", async () => {
-    const started = await call(h.service.app, "POST", "/v1/runbooks/gated/runs", {
+    const started = await call(h.service.app, "POST", "/v1/runbooks/fails/runs", {
       token: h.tokens.operator,
-      body: { params: { key: "text2" }, dryRun: false },
+      body: { dryRun: false },
     });
     const id = started.body.id as string;
-    await eventually(async () => {
-      const r = await call(h.service.app, "GET", `/v1/runs/${id}`, { token: h.tokens.viewer });
-      return r.body.state === "waiting_approval" ? true : undefined;
+    expect(await finished(id)).toBe("failed");
+    const skipped = await call(h.service.app, "POST", `/v1/runs/${id}/steps/gate/skip`, {
+      token: h.tokens.operator,
+      body: { reason: "the check is known-bad today" },
     });
-    const skipped = await call(h.service.app, "POST", `/v1/runs/${id}/steps/go/skip`, {
-      token: h.tokens.admin,
-      body: { reason: "approved on the bridge call" },
+    expect(skipped.status, JSON.stringify(skipped.body)).toBe(200);
+    const retried = await call(h.service.app, "POST", `/v1/runs/${id}/retry`, {
+      token: h.tokens.operator,
+      body: { reason: "continue after the skipped check" },
     });
-    expect(skipped.status).toBe(200);
-    await finished(id);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+    expect(await finished(id)).toBe("succeeded");
     const res = await call(h.service.app, "GET", `/v1/runs/${id}/events`, {
       token: h.tokens.viewer,
       accept: "text/plain",
     });
-    expect(res.text).toMatch(/ {2}step go planning → skipped by admin: approved on the bridge call\n/);
+    expect(res.text).toMatch(/ {2}step gate failed → skipped by operator: the check is known-bad today\n/);
     const report = await call(h.service.app, "GET", `/v1/runs/${id}/report`, {
       token: h.tokens.viewer,
       accept: "text/plain",
     });
-    expect(report.text).toContain("      skipped: skipped by admin: approved on the bridge call");
+    expect(report.text).toContain("      skipped: skipped by operator: the check is known-bad today");
   });
 
   it("when a step fails, then its line carries the error", async () => {

@@ -15,6 +15,8 @@ import { IdempotencyStore } from "./runs/idempotency-store.js";
 import { kafkaClusterCheck } from "./api/kafka-check.js";
 import { ServiceMetrics } from "./api/metrics.js";
 import { Readiness } from "./api/readiness.js";
+import { TargetHealth } from "./api/target-health.js";
+import { auditFileCheck } from "./audit/audit-file-check.js";
 import type { DependencyCheck } from "./api/readiness.js";
 import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { RunService } from "./runs/run-service.js";
@@ -72,8 +74,10 @@ export interface ServiceOptions {
   /** Adapter overrides; by default the HTTP client is built here. */
   adapters?: Partial<AdapterMap>;
   auditJsonlPath?: string;
-  /** Readiness checks; by default Redis and every configured Kafka cluster. */
+  /** Readiness checks; by default Redis, the queue and the audit file. */
   readinessChecks?: DependencyCheck[];
+  /** Target health checks for /healthz; by default every configured Kafka cluster. */
+  targetChecks?: DependencyCheck[];
   queueName?: string;
   clock?: Clock;
 }
@@ -180,12 +184,23 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     operatorRunbooks: svc.operatorRunbooks,
   });
   const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
+  // The service's own dependencies only: a target system that does not answer (a lost DC) must
+  // never take the API out of service; target health goes to /healthz and metrics instead.
   const readiness = new Readiness(
     opts.readinessChecks ?? [
       { name: "redis", check: async () => void (await redis.ping()) },
-      ...Object.entries(config.clusters).map(([name, c]) => kafkaClusterCheck(name, c)),
+      { name: "queue", check: async () => void (await queue.depth()) },
+      auditFileCheck(opts.auditJsonlPath),
     ],
   );
+  const targetHealth = new TargetHealth(
+    opts.targetChecks ??
+      (opts.readinessChecks
+        ? []
+        : Object.entries(config.clusters).map(([name, c]) => kafkaClusterCheck(name, c))),
+    metrics.registry,
+  );
+  if (opts.mode !== "worker") targetHealth.start();
   const evalConfig = svc.evaluation;
   const evaluations =
     opts.mode === "worker"
@@ -232,6 +247,8 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       return conn;
     },
     readiness,
+    targetHealth,
+    liveWorkers: () => queue.liveWorkers(),
     metrics,
     logger,
     posture: new PostureService(kafka),
@@ -295,6 +312,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     close(graceMs = svc.queue.shutdownGraceMs) {
       closed ??= (async () => {
         reconciler?.stop();
+        targetHealth.stop();
         await evaluations?.stop();
         await worker?.shutdown(graceMs);
         await queue.close();

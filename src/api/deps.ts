@@ -11,6 +11,7 @@ import type { EvaluationService } from "../evaluation/evaluation-service.js";
 import type { PostureService } from "../posture/posture-service.js";
 import type { ServiceMetrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
+import type { TargetHealth } from "./target-health.js";
 import type { RunbookCatalog } from "../runs/runbook-catalog.js";
 import type { RunService } from "../runs/run-service.js";
 import type { TargetUniverse } from "../runs/run-targets.js";
@@ -38,6 +39,10 @@ export interface ApiDeps {
   /** A new Redis connection for one SSE client's blocking reads; closed when the client leaves. */
   eventConnection: () => Redis;
   readiness: Readiness;
+  /** Kafka (and other target) health for /healthz and metrics; never part of readiness. */
+  targetHealth: TargetHealth;
+  /** Workers connected to the run queue now. */
+  liveWorkers: () => Promise<number>;
   metrics: ServiceMetrics;
   logger: Logger;
   /** DR posture reports (GET /v1/posture). */

@@ -1,5 +1,8 @@
-// Readiness: every dependency answers within a short timeout (Redis, each configured Kafka cluster).
-// Results are cached briefly so probes from several load balancers do not multiply the checks.
+// Readiness: each of the service's own dependencies (Redis, the queue, the audit file) answers
+// within a short timeout; target systems (Kafka, DNS, Connect) are not dependencies (see
+// target-health.ts). A list of named checks, so new conditions are one more entry. Results are
+// cached briefly so probes from several load balancers do not multiply the checks.
+import { stripAddresses } from "./strip-addresses.js";
 
 export interface DependencyCheck {
   name: string;
@@ -49,7 +52,8 @@ export class Readiness {
           ]);
           return [c.name, { ok: true, latencyMs: Math.round(performance.now() - t0) }];
         } catch (err) {
-          const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+          // Served unauthenticated: say what failed, never where it lives.
+          const error = stripAddresses(err instanceof Error ? err.message : String(err)).slice(0, 300);
           return [c.name, { ok: false, latencyMs: Math.round(performance.now() - t0), error }];
         }
       }),

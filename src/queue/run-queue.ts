@@ -66,6 +66,11 @@ export class RunQueue {
     return ids;
   }
 
+  /** Workers connected to this queue now (BullMQ names its worker connections; CLIENT LIST). */
+  async liveWorkers(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
   async depth(): Promise<Record<string, number>> {
     return this.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "failed");
   }

@@ -166,6 +166,8 @@ export interface HarnessOptions {
   mode?: Mode;
   service?: Record<string, unknown>;
   readinessChecks?: DependencyCheck[];
+  /** Use the service's own readiness and target checks (built from config) instead of Redis alone. */
+  defaultChecks?: boolean;
   clusters?: Record<string, unknown>;
   http?: { allow: string[] };
   /** More runbooks (name → YAML) beside RUNBOOKS, for one test file. */
@@ -238,9 +240,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     mode: opts.mode ?? "all",
     logger: MemoryLogger.silent(),
     extraSteps: [touchStep(redis, prefix)],
-    readinessChecks: opts.readinessChecks ?? [
-      { name: "redis", check: async () => void (await redis.ping()) },
-    ],
+    ...(opts.defaultChecks
+      ? {}
+      : {
+          readinessChecks: opts.readinessChecks ?? [
+            { name: "redis", check: async () => void (await redis.ping()) },
+          ],
+        }),
   });
   await service.worker?.ready();
   return {

@@ -1,23 +1,19 @@
-// /readyz against real dependencies: Redis and every configured Kafka cluster. A cluster nobody
-// listens for makes the service not ready and is named; the sandbox's clusters (when the sandbox is
-// up) make it ready. The only API test that touches Kafka.
+// /readyz is the service's own dependencies only (Redis, the queue, the audit file): a Kafka cluster
+// that does not answer is exactly a DC loss, when the API is needed most, so it never makes the
+// service not ready. Target health (Kafka clusters) is reported by /healthz instead, without
+// addresses (it is unauthenticated), together with whether any worker is connected.
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON the contract check has validated */
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { kafkaClusterCheck } from "../../src/api/kafka-check.js";
-import { clusterSchema } from "../../src/config/schema.js";
 import { call } from "./contract.js";
-import { REDIS_URL, startHarness } from "./harness.js";
+import { eventually, startHarness } from "./harness.js";
 import type { Harness } from "./harness.js";
 import { port } from "../../sandbox/topology.js";
 
 const harnesses: Harness[] = [];
-const probe = new Redis(REDIS_URL);
 afterAll(async () => {
   for (const h of harnesses) await h.close();
-  probe.disconnect();
 });
 
 async function closedPort(): Promise<number> {
@@ -28,38 +24,69 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function harnessWith(clusters: Record<string, { bootstrapServers: string[] }>): Promise<Harness> {
-  const checks = Object.entries(clusters).map(([name, c]) =>
-    kafkaClusterCheck(name, clusterSchema.parse(c), 1_500),
-  );
-  // The harness probes Redis only by default; add the Kafka probes the service builds from config.
-  const redisCheck = { name: "redis", check: async () => void (await probe.ping()) };
-  const h = await startHarness({ mode: "api", clusters, readinessChecks: [redisCheck, ...checks] });
+async function harnessWith(
+  clusters: Record<string, { bootstrapServers: string[] }>,
+  mode: "api" | "all" = "api",
+): Promise<Harness> {
+  // The service's default checks: the harness passes none, so buildService builds them from config.
+  const h = await startHarness({ mode, clusters, defaultChecks: true });
   harnesses.push(h);
   return h;
 }
 
-describe("GET /readyz", () => {
-  it("when a configured Kafka cluster does not answer, then 503 naming it, quickly", async () => {
-    const port = await closedPort();
-    const h = await harnessWith({ gone: { bootstrapServers: [`127.0.0.1:${port}`] } });
-    const t0 = Date.now();
-    const res = await call(h.service.app, "GET", "/readyz");
-    expect(res.status).toBe(503);
-    expect(res.body.status).toBe("not_ready");
-    expect(res.body.checks.redis.ok).toBe(true);
-    expect(res.body.checks["kafka:gone"]).toMatchObject({ ok: false });
-    expect(Date.now() - t0).toBeLessThan(3_000);
+describe("GET /readyz and /healthz", () => {
+  it("when a configured Kafka cluster does not answer, then /readyz is 200 and /healthz names it unreachable, without its address", async () => {
+    const gone = await closedPort();
+    const h = await harnessWith({
+      gone: { bootstrapServers: [`127.0.0.1:${gone}`] },
+      dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] },
+    });
+    const ready = await call(h.service.app, "GET", "/readyz");
+    expect(ready.status, ready.text).toBe(200);
+    expect(ready.body.status).toBe("ready");
+    expect(Object.keys(ready.body.checks as object).sort()).toEqual(["audit", "queue", "redis"]);
+    const health = await eventually(async () => {
+      const res = await call(h.service.app, "GET", "/healthz");
+      return res.body.targets?.["kafka:gone"] ? res : undefined;
+    }, 15_000);
+    expect(health.status).toBe(200);
+    expect(health.body.targets["kafka:gone"]).toMatchObject({ ok: false });
+    expect(health.body.targets["kafka:dc1"]).toMatchObject({ ok: true });
+    // Unauthenticated: no bootstrap servers, hosts or ports.
+    for (const res of [ready, health]) {
+      expect(res.text).not.toContain(String(gone));
+      expect(res.text).not.toContain("127.0.0.1");
+    }
+    const metrics = await call(h.service.app, "GET", "/metrics");
+    expect(metrics.text).toMatch(/switchover_target_up\{target="kafka:gone"\} 0/);
+    expect(metrics.text).toMatch(/switchover_target_up\{target="kafka:dc1"\} 1/);
   });
 
-  // The api project's global setup brings the sandbox up, so this runs (and fails) rather than skips.
-  it("when the sandbox's clusters answer describeCluster, then 200", async () => {
-    const h = await harnessWith({
-      dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] },
-      dc2: { bootstrapServers: [`127.0.0.1:${port(29092)}`] },
+  it("when no worker is connected to the queue, then /healthz says so and a queued run's view says it waits for one", async () => {
+    const h = await harnessWith({ dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] } }, "api");
+    const health = await call(h.service.app, "GET", "/healthz");
+    expect(health.body.workers).toEqual({ live: 0 });
+    expect(health.body.warnings).toContain(
+      "no worker is connected to the run queue: runs stay queued until one starts",
+    );
+    const started = await call(h.service.app, "POST", "/v1/runbooks/touch-dc1/runs", {
+      token: h.tokens.operator,
+      body: { params: { key: "no-worker" }, dryRun: true },
     });
-    const res = await call(h.service.app, "GET", "/readyz");
-    expect(res.status, res.text).toBe(200);
-    expect(Object.keys(res.body.checks as object).sort()).toEqual(["kafka:dc1", "kafka:dc2", "redis"]);
+    expect(started.status).toBe(202);
+    const view = await call(h.service.app, "GET", `/v1/runs/${started.body.id as string}`, {
+      token: h.tokens.viewer,
+    });
+    expect(view.body.state).toBe("queued");
+    expect(view.body.waiting).toBe("no worker is connected to the run queue: this run starts when one does");
+  });
+
+  it("when a worker runs in the process, then /healthz counts it", async () => {
+    const h = await harnessWith({}, "all");
+    const health = await eventually(async () => {
+      const res = await call(h.service.app, "GET", "/healthz");
+      return res.body.workers?.live > 0 ? res : undefined;
+    });
+    expect(health.body.warnings ?? []).toEqual([]);
   });
 });

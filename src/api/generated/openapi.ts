@@ -552,7 +552,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness (the process serves HTTP). */
+        /**
+         * Liveness (the process serves HTTP), with target health and live workers as details.
+         * @description Always 200 while the process serves HTTP. `targets` is the last background health check of
+         *     each target system (e.g. `kafka:dc1`), `workers.live` the workers connected to the run queue,
+         *     and `warnings` what an operator should know (no worker connected). Target systems never
+         *     make the service unready (see /readyz). No addresses are shown.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -569,7 +575,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis and every configured Kafka cluster answer. */
+        /**
+         * Readiness: the service's own dependencies (Redis, the queue, the audit file).
+         * @description Never a target system: a Kafka cluster that does not answer (a lost datacenter) leaves the
+         *     service ready; its health is in /healthz and the `switchover_target_up` metric.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -790,6 +800,8 @@ export interface components {
         Run: {
             id: string;
             version: number;
+            /** @description Set while a queued or running run has no worker that could drive it, saying so. */
+            waiting?: string;
             /** @description Snapshot of the runbook the run executes. */
             runbook: {
                 metadata: {
@@ -1262,6 +1274,20 @@ export interface components {
         Health: {
             /** @constant */
             status: "ok";
+            workers?: {
+                /** @description Workers connected to the run queue now. */
+                live: number;
+            };
+            /** @description Last health check of each target system, by name (`kafka:<cluster>`). */
+            targets?: {
+                [key: string]: {
+                    ok: boolean;
+                    latencyMs: number;
+                    /** @description Why it failed */
+                    error?: string;
+                };
+            };
+            warnings?: string[];
         };
         Readiness: {
             /** @enum {string} */

@@ -57,7 +57,14 @@ export function runRoutes(deps: ApiDeps): Router {
     }
     const { run, meta } = await deps.runs.record(id);
     if (text) res.type("text/plain").send(renderRunText(run, meta));
-    else res.json(await deps.runs.get(id));
+    else {
+      const view = await deps.runs.get(id);
+      // A run nobody will drive says so, instead of sitting in queued/running without a word.
+      if ((view.state === "queued" || view.state === "running") && (await noWorker(deps))) {
+        view.waiting = "no worker is connected to the run queue: this run starts when one does";
+      }
+      res.json(view);
+    }
   });
 
   r.get("/runs/:id/report", requireRole(...ANY_ROLE), async (req, res) => {
@@ -116,4 +123,8 @@ export function runRoutes(deps: ApiDeps): Router {
   });
 
   return r;
+}
+
+async function noWorker(deps: ApiDeps): Promise<boolean> {
+  return (await deps.liveWorkers().catch(() => 1)) === 0;
 }

@@ -22,7 +22,7 @@ export class TargetHealth {
     timeoutMs = 2_000,
   ) {
     this.checks = new Readiness(checks, timeoutMs, 0);
-    const health = this;
+    const current = (): Record<string, TargetStatus> => this.snapshot;
     new Gauge({
       name: "switchover_target_up",
       help: "1 when a target system (e.g. kafka:<cluster>) answered its last health check, else 0",
@@ -30,7 +30,7 @@ export class TargetHealth {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [target, s] of Object.entries(health.snapshot)) this.set({ target }, s.ok ? 1 : 0);
+        for (const [target, s] of Object.entries(current())) this.set({ target }, s.ok ? 1 : 0);
       },
     });
   }

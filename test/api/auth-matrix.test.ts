@@ -173,7 +173,11 @@ describe("auth matrix", () => {
   }
 
   it("when probes are called without a token, then they answer", async () => {
-    expect((await call(h.service.app, "GET", "/healthz")).body).toEqual({ status: "ok" });
+    // /healthz now carries details (workers, target health) beside the status, never an address.
+    const health = await call(h.service.app, "GET", "/healthz");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: "ok" });
+    expect(JSON.stringify(health.body)).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b/);
     const ready = await call(h.service.app, "GET", "/readyz");
     expect(ready.status).toBe(200);
     const metrics = await call(h.service.app, "GET", "/metrics");

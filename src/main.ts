@@ -16,7 +16,7 @@ import { kafkaClusterCheck } from "./api/kafka-check.js";
 import { ServiceMetrics } from "./api/metrics.js";
 import { Readiness } from "./api/readiness.js";
 import { TargetHealth } from "./api/target-health.js";
-import { auditFileCheck } from "./audit/audit-file-check.js";
+import { assertAuditWritable, auditFileCheck } from "./audit/audit-file-check.js";
 import type { DependencyCheck } from "./api/readiness.js";
 import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { RunService } from "./runs/run-service.js";
@@ -360,13 +360,17 @@ async function main(): Promise<void> {
   if (config.service.auth.tokens.length === 0 && env.SWITCHOVER_MODE !== "worker") {
     logger.warn({}, "no API tokens configured (service.auth.tokens): every /v1 request will be refused");
   }
+  const auditJsonlPath =
+    env.SWITCHOVER_AUDIT_JSONL ?? join(dirname(resolve(env.SWITCHOVER_CONFIG)), "audit.jsonl");
+  // An audit entry that cannot be written is a run start that cannot be acknowledged: refuse to
+  // boot rather than listen and answer 500 (with a stray queued run) on the first real run.
+  assertAuditWritable(auditJsonlPath);
   const service = await buildService({
     config,
     mode: env.SWITCHOVER_MODE,
     logger,
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
-    auditJsonlPath:
-      env.SWITCHOVER_AUDIT_JSONL ?? join(dirname(resolve(env.SWITCHOVER_CONFIG)), "audit.jsonl"),
+    auditJsonlPath,
   });
   if (env.TRUST_PROXY_HOPS > 0) service.app.set("trust proxy", env.TRUST_PROXY_HOPS);
   // A worker-only process still answers /healthz, /readyz and /metrics (its step durations live here).

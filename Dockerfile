@@ -12,6 +12,11 @@ RUN npm ci --include=dev && npm cache clean --force
 
 COPY . .
 
+# The audit JSONL copy lives on a volume mounted here (docker-compose.yml); a fresh named volume
+# takes this directory's owner, so node can write it.
+ENV SWITCHOVER_AUDIT_JSONL=/var/lib/switchover/audit.jsonl
+RUN mkdir -p /var/lib/switchover && chown node:node /var/lib/switchover
+
 USER node
 ENV SWITCHOVER_CONFIG=/etc/switchover/switchover.yaml
 CMD ["npm", "start"]

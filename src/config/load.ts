@@ -1,8 +1,10 @@
 // Reads and validates the environment file once; problems name the file, line and path.
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { Node } from "yaml";
-import { configSchema } from "./schema.js";
+import { z } from "zod";
+import { apiTokenSchema, configSchema } from "./schema.js";
 import type { Config } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -96,5 +98,44 @@ export function loadConfig(file: string): Config {
       "set SWITCHOVER_CONFIG to an environment file; `npm run sandbox -- up` writes .sandbox/switchover.yaml",
     ]);
   }
-  return parseConfig(text, file);
+  return withTokensFile(parseConfig(text, file), file);
+}
+
+const tokensFileSchema = z.strictObject({ tokens: z.array(apiTokenSchema) });
+
+/** Merges service.auth.tokensFile into service.auth.tokens; a principal name appears once. */
+function withTokensFile(config: Config, file: string): Config {
+  const auth = config.service.auth;
+  let tokens = auth.tokens;
+  if (auth.tokensFile !== undefined) {
+    const path = resolve(dirname(file), auth.tokensFile);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      const reason = err instanceof Error && "code" in err ? String(err.code) : "unreadable";
+      throw new ConfigError(`${file} service.auth.tokensFile: cannot read ${path} (${reason})`, []);
+    }
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc });
+    const result = tokensFileSchema.safeParse(doc.errors.length > 0 ? undefined : doc.toJS());
+    if (!result.success) {
+      throw new ConfigError(
+        `${path} (service.auth.tokensFile) is not a valid tokens file: {tokens: [{name, sha256, roles}]}`,
+        result.error.issues.map(
+          (i) => `${path}:${locate(doc, lc, i.path)} ${formatPath(i.path) || "(root)"}: ${i.message}`,
+        ),
+      );
+    }
+    tokens = [...tokens, ...result.data.tokens];
+  }
+  const seen = new Set<string>();
+  const twice = tokens.filter((t) => (seen.has(t.name) ? true : (seen.add(t.name), false)));
+  if (twice.length > 0) {
+    throw new ConfigError(
+      `${file} service.auth: every token names one principal`,
+      twice.map((t) => `token name "${t.name}" appears twice`),
+    );
+  }
+  return { ...config, service: { ...config.service, auth: { ...auth, tokens } } };
 }

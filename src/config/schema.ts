@@ -167,7 +167,16 @@ export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 
 /** The HTTP service and its worker (additive section: environments without it get the defaults). */
 export const serviceSchema = z.strictObject({
-  auth: z.strictObject({ tokens: z.array(apiTokenSchema).default([]) }).default({ tokens: [] }),
+  auth: z
+    .strictObject({
+      tokens: z.array(apiTokenSchema).default([]),
+      /**
+       * A YAML file `{tokens: [...]}` of more tokens (same fields), merged at load; relative to the
+       * environment file. For hashes generated per installation (docker compose's api_tokens secret).
+       */
+      tokensFile: z.string().min(1).optional(),
+    })
+    .default({ tokens: [] }),
   /**
    * The requester of a run can never approve it. Kept so environment files that say `true` still
    * load; `false` is refused (use `approvals.required: none` for a lab, or break glass).

@@ -48,6 +48,7 @@ const serviceSchema = z.object({
   environment: z.record(z.string(), z.string()).default({}),
   volumes: stringList.default([]),
   secrets: stringList.default([]),
+  healthcheck: z.object({ test: z.union([z.string(), stringList]) }).optional(),
 });
 type Service = z.infer<typeof serviceSchema>;
 const composeSchema = z.object({
@@ -491,6 +492,41 @@ describe.skipIf(shifted)("deploy/compose/switchover.yaml and the switchover serv
     expect(target).toBeDefined();
     expect(svc.environment.SWITCHOVER_CONFIG).toBe(target);
     expect(svc.secrets).toContain("tsig_key");
+  });
+
+  // Issue 18, finding 12: the container ran as `node` with the audit file on a path it could not
+  // write, published no port, configured no tokens and had no healthcheck.
+  it("writes its audit file to a named volume, at the path the image makes writable for node", () => {
+    const svc = service("switchover");
+    const audit = svc.environment.SWITCHOVER_AUDIT_JSONL;
+    expect(audit).toBeDefined();
+    const mount = svc.volumes.map((v) => v.split(":")).find(([, to]) => to && audit!.startsWith(`${to}/`));
+    expect(mount, "a volume mounted over the audit file's directory").toBeDefined();
+    expect(Object.keys(compose.volumes)).toContain(mount![0]);
+    expect(mount![2], "read-write").toBeUndefined();
+    const dockerfile = read("Dockerfile");
+    const dir = audit!.slice(0, audit!.lastIndexOf("/"));
+    expect(dockerfile).toContain(`mkdir -p ${dir}`);
+    expect(dockerfile).toMatch(new RegExp(`chown node:node ${dir}`));
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it("publishes the API on 127.0.0.1:8080 and checks its readiness", () => {
+    const svc = service("switchover");
+    expect(published(svc)).toEqual([{ ip: HOST, published: 8080, target: 8080, protocol: "tcp" }]);
+    const test = svc.healthcheck?.test;
+    expect([test].flat().join(" ")).toContain("http://127.0.0.1:8080/readyz");
+  });
+
+  it("reads its API tokens (hashes only) from the api_tokens secret that make-tokens.sh writes", () => {
+    const svc = service("switchover");
+    expect(svc.secrets).toContain("api_tokens");
+    expect(compose.secrets.api_tokens?.file).toBe("./deploy/compose/secrets/api-tokens.yaml");
+    expect(config.service.auth.tokensFile).toBe("/run/secrets/api_tokens");
+    expect(config.service.auth.tokens).toEqual([]);
+    const script = read("deploy/compose/make-tokens.sh");
+    expect(script).toContain("secrets/api-tokens.yaml");
+    expect(read("deploy/compose/README.md")).toContain("make-tokens.sh");
   });
 });
 

@@ -27,7 +27,7 @@ import { parseEnv } from "./config/env.js";
 import type { Env } from "./config/env.js";
 import { loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { resolveSecret } from "./config/secret.js";
+import { maskSecretValues, resolveSecret } from "./config/secret.js";
 import { RunEngine } from "./engine/engine.js";
 import { ErrorCode, SwitchoverError } from "./engine/errors.js";
 import { systemClock } from "./engine/ports/clock.js";
@@ -141,6 +141,14 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     catalog: steps,
     targets,
     adapters,
+    secrets: {
+      read: (name) => {
+        const ref = config.secrets[name];
+        if (!ref) throw new Error(`the environment defines no secret ${name}`);
+        return resolveSecret(ref).reveal();
+      },
+      mask: maskSecretValues,
+    },
     // Off unless SWITCHOVER_FAULT_KILL_AT / _STOP_AT / _TRACE is set (the reliability suite).
     ...(opts.mode !== "api" ? { faults: faultHookFromEnv() } : {}),
   });

@@ -134,4 +134,19 @@ describe("redact", () => {
     expect(redactObject(null)).toEqual({ value: null });
     expect(redactObject({ a: 1 })).toEqual({ a: 1 });
   });
+
+  // Issue 18, finding 9: secrets in a webhook URL's path or query were redacted nowhere.
+  it("masks credential query parameters and every secret value the process has read", () => {
+    expect(redactString("POST https://h.example/hook?channel=ops&token=abc123&sig=zz9#x")).toBe(
+      `POST https://h.example/hook?channel=ops&token=${REDACTED}&sig=${REDACTED}#x`,
+    );
+    expect(redactString("https://h.example/x?api_key=k1&page=2")).toBe(
+      `https://h.example/x?api_key=${REDACTED}&page=2`,
+    );
+    const hook = new Secret("https://hooks.example/services/T01/B02/XyZsecretPath");
+    expect(redactString(`unexpected 404 from ${hook.reveal()}`)).toBe(`unexpected 404 from ${REDACTED}`);
+    expect(redact({ url: "T01/B02/XyZsecretPath" })).toEqual({ url: "T01/B02/XyZsecretPath" });
+    new Secret("short");
+    expect(redactString("a short word")).toBe("a short word");
+  });
 });

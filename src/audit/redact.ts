@@ -1,6 +1,6 @@
 // Redaction before anything is hashed or written: Secrets, values under sensitive keys, bearer tokens and
 // URL passwords in strings. The result is plain JSON, so its hash survives a storage round trip.
-import { Secret } from "../config/secret.js";
+import { maskSecretValues, Secret } from "../config/secret.js";
 import type { JsonObject, JsonValue } from "../engine/json.js";
 
 export const REDACTED = "[redacted]";
@@ -14,13 +14,19 @@ const SENSITIVE_KEY = /password|passwd|secret|token|authorization|api[-_]?key|ts
 const BEARER = /\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
 // scheme://user:password@host → scheme://user:[redacted]@host
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi;
+// ?token=…&sig=… : query parameters that carry credentials (signed URLs, webhook keys).
+const QUERY_SECRET =
+  /([?&](?:[a-z0-9_.-]*(?:password|passwd|secret|token|api[-_]?key|signature|auth)[a-z0-9_.-]*|sig|key|code|access_key)=)[^&#\s"']+/gi;
 
 export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 
 export function redactString(text: string): string {
-  return text.replace(BEARER, `$1 ${REDACTED}`).replace(URL_PASSWORD, `$1:${REDACTED}@`);
+  return maskSecretValues(text)
+    .replace(BEARER, `$1 ${REDACTED}`)
+    .replace(URL_PASSWORD, `$1:${REDACTED}@`)
+    .replace(QUERY_SECRET, `$1${REDACTED}`);
 }
 
 /** Deep, cycle-safe copy of `value` as JSON with secrets replaced by "[redacted]". */

@@ -268,6 +268,16 @@ export const configSchema = z
         allow: z.array(httpUrl).default([]),
       })
       .default({ allow: [] }),
+    /**
+     * Secrets runbooks may reference as `${{ secrets.NAME }}` in step inputs (webhook URLs, headers):
+     * resolved when the step runs, never stored, shown or audited resolved.
+     */
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "letters, digits and _, not starting with a digit"),
+        secretRefSchema,
+      )
+      .default({}),
     service: serviceSchema.prefault({}),
   })
   .check((ctx) => {

@@ -14,10 +14,26 @@ export type SecretRef = z.infer<typeof secretRefSchema>;
 
 const REDACTED = "[redacted]";
 
+/**
+ * Every secret value this process has resolved, so text that carries one (a webhook URL built from
+ * `${{ secrets.HOOK }}`, an error quoting it) is masked wherever it is redacted, whatever its key.
+ * Values shorter than MIN_MASKED are not masked: they would blank unrelated text.
+ */
+const known = new Set<string>();
+const MIN_MASKED = 6;
+
+/** Replaces every resolved secret value in `text` with "[redacted]". */
+export function maskSecretValues(text: string): string {
+  let out = text;
+  for (const value of known) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  return out;
+}
+
 export class Secret {
   readonly #value: string;
   constructor(value: string) {
     this.#value = value;
+    if (value.length >= MIN_MASKED) known.add(value);
   }
   /** The only way to read the value; call it at the point of use, never to log. */
   reveal(): string {

@@ -32,6 +32,8 @@ export const ErrorCode = {
   Upstream: "UPSTREAM",
   UpstreamUnavailable: "UPSTREAM_UNAVAILABLE",
   Forbidden: "FORBIDDEN",
+  /** The environment lacks something a step needs (a secret whose env var or file is missing). */
+  Configuration: "CONFIGURATION",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -70,6 +72,7 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   UPSTREAM: { retryable: false, httpStatus: 502 },
   UPSTREAM_UNAVAILABLE: { retryable: true, httpStatus: 503 },
   FORBIDDEN: { retryable: false, httpStatus: 403 },
+  CONFIGURATION: { retryable: false, httpStatus: 500 },
   INTERNAL: { retryable: false, httpStatus: 500 },
 };
 

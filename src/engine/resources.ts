@@ -5,6 +5,7 @@ import type { Clock } from "./ports/clock.js";
 import type { FaultHook } from "./ports/fault-hook.js";
 import type { Logger } from "./ports/logger.js";
 import type { RunStore } from "./ports/run-store.js";
+import type { SecretSource } from "./ports/secret-source.js";
 import type { AdapterMap } from "./step-contract.js";
 import type { StepCatalog } from "./step-catalog.js";
 import type { TargetCatalog } from "./target-catalog.js";
@@ -18,6 +19,8 @@ export interface EngineResources {
   targets: TargetCatalog;
   /** Adapters steps may ask for; a step asking for one that is missing fails at its first phase. */
   adapters: Partial<AdapterMap>;
+  /** The environment's `secrets`, for `${{ secrets.NAME }}` in step inputs; none when absent. */
+  secrets?: SecretSource;
   newId?: () => string;
   /**
    * How often an executing run re-reads its record for a cancel request made by another process

@@ -38,7 +38,7 @@ export class RunExecutor {
   private readonly rec: RunRecorder;
 
   constructor(private readonly res: EngineResources) {
-    this.inputs = new StepInputs(res.targets);
+    this.inputs = new StepInputs(res.targets, res.secrets);
     this.rec = new RunRecorder(res);
   }
 
@@ -171,19 +171,23 @@ export class RunExecutor {
     this.res.faults?.reached(run.id, spec.id, "before-plan");
     const input = this.inputs.resolve(run, spec, def);
     const t0 = this.res.clock.now();
-    const plan = await this.phase(run, i, def, spec, signal, input, (ctx) => def.plan(ctx, input));
+    const plan = await this.phase(run, i, def, spec, signal, input.value, (ctx) =>
+      def.plan(ctx, input.value),
+    );
     // Timings are the step's own calls; persistence and audit around them are the engine's share.
     const planMs = this.res.clock.now() - t0;
+    // Recorded (and hashed) with secret values masked: a webhook URL read from secrets is shown as such.
+    const changes = this.inputs.mask(plan.changes);
     const recorded: RecordedPlan = {
-      changes: plan.changes,
-      outputs: plan.outputs,
-      hash: canonicalHash(plan.changes),
+      changes,
+      outputs: this.inputs.mask(plan.outputs),
+      hash: canonicalHash(changes),
     };
     const data = { changes: recorded.changes, hash: recorded.hash };
     await this.rec.audit({ type: "step.planned", runId: run.id, stepId: spec.id, data }, true);
     this.res.faults?.reached(run.id, spec.id, "after-plan");
     const patch = (s: StepRecord): void => {
-      s.input = input as JsonValue;
+      s.input = input.recorded;
       s.plan = recorded;
       s.outputs = { ...recorded.outputs };
       s.timings = { ...s.timings, planMs };
@@ -304,11 +308,13 @@ export class RunExecutor {
     // Proven with the store right before the world is touched: a worker that stalled until its
     // lease moved on (another worker may have applied this very step already) stops here.
     await fence?.confirm();
-    const before = await this.phase(run, i, def, spec, signal, step.input, (ctx) => {
+    const input = this.inputs.forApply(run, spec, def, step.input);
+    const applied = await this.phase(run, i, def, spec, signal, input, (ctx) => {
       if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
       if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
-      return def.apply(ctx, plan, step.input);
+      return def.apply(ctx, plan, input);
     });
+    const before = this.inputs.mask(applied);
     faults?.applyDone(run.id, spec.id);
     faults?.reached(run.id, spec.id, "after-apply");
     // The apply happened; record it only while still the owner (else the new owner does).
@@ -330,8 +336,9 @@ export class RunExecutor {
     const plan = this.planOf(step);
     const t0 = this.res.clock.now();
     this.res.faults?.reached(run.id, spec.id, "before-verify");
-    const extra = await this.phase(run, i, def, spec, signal, step.input, (ctx) =>
-      def.verify(ctx, step.input, plan),
+    const input = this.inputs.forApply(run, spec, def, step.input);
+    const extra = this.inputs.mask(
+      await this.phase(run, i, def, spec, signal, input, (ctx) => def.verify(ctx, input, plan)),
     );
     const verifyMs = this.res.clock.now() - t0;
     this.res.faults?.reached(run.id, spec.id, "after-verify");
@@ -358,14 +365,14 @@ export class RunExecutor {
     const decision = decideFailure(error, step, spec);
     this.res.logger.warn(
       { runId: run.id, stepId: spec.id, attempt: step.attempt, phase, code: error.code },
-      `step ${phase} failed: ${error.message}; ${describeFailure(decision)}`,
+      this.inputs.mask(`step ${phase} failed: ${error.message}; ${describeFailure(decision)}`),
     );
     const retryIn =
       (delayMs: number, attempt: number) =>
       (s: StepRecord): void => {
         s.attempt = attempt;
         s.retryAt = this.res.clock.now() + delayMs;
-        s.error = toErrorRecord(error);
+        s.error = this.inputs.mask(toErrorRecord(error));
         if (s.state !== "planning") s.applyTries = (s.applyTries ?? 0) + 1;
       };
     switch (decision.outcome) {
@@ -381,7 +388,10 @@ export class RunExecutor {
         run = await this.failStep(run, i, error);
         return this.rec.transitionRun(run, "failed", (r) => {
           r.finishedAt = this.res.clock.now();
-          r.error = { ...toErrorRecord(error), details: { ...error.details, stepId: spec.id, phase } };
+          r.error = this.inputs.mask({
+            ...toErrorRecord(error),
+            details: { ...error.details, stepId: spec.id, phase },
+          });
         });
       default:
         return unreachable(decision);
@@ -390,7 +400,7 @@ export class RunExecutor {
 
   private failStep(run: RunRecord, i: number, error: SwitchoverError): Promise<RunRecord> {
     return this.rec.transitionStep(run, i, "failed", (s) => {
-      s.error = toErrorRecord(error);
+      s.error = this.inputs.mask(toErrorRecord(error));
       s.finishedAt = this.res.clock.now();
       delete s.retryAt;
     });

@@ -15,6 +15,7 @@ const known: TargetCatalog = {
   replicationFlows: ["dc1-to-dc2"],
   connectWorkers: ["connect-dc2"],
   httpAllow: [],
+  secrets: [],
 };
 
 function kind(name: string, targets?: StepTargets): AnyStep {

@@ -11,6 +11,8 @@ export interface TargetCatalog {
   connectWorkers: readonly string[];
   /** URL prefixes `http.request` and `notify` may call. */
   httpAllow: readonly string[];
+  /** Names runbooks may read as `secrets.NAME` (the environment's `secrets`; values never here). */
+  secrets: readonly string[];
 }
 
 export function targetsFromConfig(config: Config): TargetCatalog {
@@ -21,6 +23,7 @@ export function targetsFromConfig(config: Config): TargetCatalog {
     replicationFlows: Object.keys(config.replication),
     connectWorkers: Object.keys(config.connect),
     httpAllow: config.http.allow,
+    secrets: Object.keys(config.secrets),
   };
 }
 
@@ -31,4 +34,5 @@ export const emptyTargets: TargetCatalog = {
   replicationFlows: [],
   connectWorkers: [],
   httpAllow: [],
+  secrets: [],
 };

@@ -12,6 +12,7 @@ const targets: TargetCatalog = {
   replicationFlows: [],
   connectWorkers: [],
   httpAllow: ["https://hooks.example.com/switchover/", "http://127.0.0.1:9000"],
+  secrets: [],
 };
 
 const messages = (schema: z.ZodType, value: unknown): string[] => {

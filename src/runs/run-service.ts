@@ -23,7 +23,7 @@ import { ApiProblem, ProblemType } from "../api/problem.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
 import { runTargets } from "./run-targets.js";
 import type { TargetUniverse } from "./run-targets.js";
-import { toRunSummary, toRunView } from "./run-view.js";
+import { forViewers, toRunSummary, toRunView } from "./run-view.js";
 import type { RunSummaryView, RunView } from "./run-view.js";
 
 export interface RunServiceDeps {
@@ -166,8 +166,9 @@ export class RunService {
     return this.view(await this.mustGet(runId));
   }
 
+  /** The run as viewers may read it (credentials redacted, see forViewers), for text and reports. */
   async record(runId: string): Promise<{ run: RunRecord; meta: RunMeta }> {
-    const run = await this.mustGet(runId);
+    const run = forViewers(await this.mustGet(runId));
     return { run, meta: await this.d.meta.get(runId) };
   }
 

@@ -1,5 +1,6 @@
 // How runs look over HTTP: the engine's record plus trigger and targets (Run), and a compact
 // summary for lists (RunSummary). Shapes are the OpenAPI document's.
+import { redact, redactString } from "../audit/redact.js";
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
 import type { components } from "../api/generated/openapi.js";
@@ -7,8 +8,17 @@ import type { components } from "../api/generated/openapi.js";
 export type RunView = components["schemas"]["Run"];
 export type RunSummaryView = components["schemas"]["RunSummary"];
 
+/**
+ * A run as anyone with a token may read it: the runbook's step inputs, plans, outputs and errors
+ * with credentials redacted (values under sensitive keys such as `Authorization` or `apiKey`,
+ * bearer tokens, URL passwords and query keys, and every secret value the process has read).
+ */
+export function forViewers(run: RunRecord): RunRecord {
+  return redact(run) as unknown as RunRecord;
+}
+
 export function toRunView(run: RunRecord, meta: RunMeta): RunView {
-  const view = { ...run, trigger: meta.trigger, targets: meta.targets } as RunView;
+  const view = { ...forViewers(run), trigger: meta.trigger, targets: meta.targets } as RunView;
   if (meta.scheduleId !== undefined) view.scheduleId = meta.scheduleId;
   return view;
 }
@@ -29,9 +39,9 @@ export function toRunSummary(run: RunRecord, meta: RunMeta): RunSummaryView {
   if (run.startedAt !== undefined) out.startedAt = run.startedAt;
   if (run.finishedAt !== undefined) out.finishedAt = run.finishedAt;
   if (run.requestedBy !== undefined) out.requestedBy = run.requestedBy;
-  if (run.reason !== undefined) out.reason = run.reason;
+  if (run.reason !== undefined) out.reason = redactString(run.reason);
   if (run.revertOf !== undefined) out.revertOf = run.revertOf;
   if (meta.scheduleId !== undefined) out.scheduleId = meta.scheduleId;
-  if (run.error !== undefined) out.error = run.error;
+  if (run.error !== undefined) out.error = forViewers(run).error!;
   return out;
 }

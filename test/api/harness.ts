@@ -170,6 +170,8 @@ export interface HarnessOptions {
   defaultChecks?: boolean;
   clusters?: Record<string, unknown>;
   http?: { allow: string[] };
+  /** The environment file's `secrets` (name → {env} or {file}) that runbooks reference. */
+  secrets?: Record<string, unknown>;
   /** More runbooks (name → YAML) beside RUNBOOKS, for one test file. */
   runbooks?: Record<string, string>;
 }
@@ -197,6 +199,7 @@ export function testConfig(
     },
     replication: {},
     ...(extra.http ? { http: extra.http } : {}),
+    ...(extra.secrets ? { secrets: extra.secrets } : {}),
     redis: { url: REDIS_URL, prefix },
     service: {
       auth: {

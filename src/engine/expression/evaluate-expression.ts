@@ -9,6 +9,8 @@ export interface ExpressionScope {
   params: Record<string, ScopeValue>;
   steps: Record<string, { state: string; outputs: Record<string, ScopeValue> }>;
   run: { id: string; dryRun: boolean; runbook: string };
+  /** The environment's secrets a step's `with` references, read as it runs (never stored). */
+  secrets?: Record<string, string>;
   /** What a polling step last read (the `wait` step's `until` conditions). */
   read?: ScopeValue;
 }

@@ -211,7 +211,7 @@ describe("bad runbook documents", () => {
       name: "expression reaching for globals",
       text: `${HEAD}steps:\n  - id: a\n    uses: approval\n    with: { message: "\${{ process.env.HOME }}" }\n`,
       expected: [
-        'runbooks/bad.yaml:8:23 steps[0].with.message: unknown name "process" in process.env.HOME; expressions read params.*, steps.*, run.*',
+        'runbooks/bad.yaml:8:23 steps[0].with.message: unknown name "process" in process.env.HOME; expressions read params.*, steps.*, run.*, secrets.*',
       ],
     },
     {

@@ -59,12 +59,15 @@ export function validateRunbookDocument(
     // not sets rebuilt per step (that was quadratic in the number of steps).
     const refs: RefContext = {
       params,
+      secrets: targets.secrets,
       isEarlier: (sid) => (seen.get(sid) ?? i) < i,
       isLater: (sid) => (last.get(sid) ?? -1) >= i,
     };
 
     if (typeof step.when === "string") {
-      checkExpressionString(step.when, ["steps", i, "when"], refs, problems, true);
+      // A condition never reads a secret: which branch ran would tell its value.
+      const noSecrets = { ...refs, secrets: undefined };
+      checkExpressionString(step.when, ["steps", i, "when"], noSecrets, problems, true);
     }
     if (isObj(step.with)) checkTemplates(step.with, ["steps", i, "with"], refs, problems);
     if (typeof step.uses === "string") checkInputs(step, i, catalog, targets, problems);
@@ -109,6 +112,8 @@ function checkParams(params: Obj, problems: RawProblem[]): void {
 
 interface RefContext {
   params: Obj;
+  /** Secret names readable here; undefined where secrets may not be read (conditions). */
+  secrets: readonly string[] | undefined;
   isEarlier: (id: string) => boolean;
   isLater: (id: string) => boolean;
 }
@@ -180,13 +185,22 @@ function checkReference(path: (string | number)[], refs: RefContext): string | u
       if (second === "outputs" && path.length < 4)
         return `${shown}: name an output, e.g. steps.${first}.outputs.<key>`;
       return undefined;
+    case "secrets":
+      if (refs.secrets === undefined) return `${shown}: secrets can be read only in a step's with`;
+      if (typeof first !== "string" || path.length > 2)
+        return `${shown}: name a secret, e.g. secrets.SLACK_URL`;
+      if (!refs.secrets.includes(first)) {
+        const known = [...refs.secrets].sort();
+        return `unknown secret "${first}" in ${shown} (the environment's secrets: ${known.join(", ") || "none"})`;
+      }
+      return undefined;
     case "run":
       if (typeof first !== "string" || !RUN_FIELDS.includes(first) || path.length > 2) {
         return `${shown}: run exposes ${RUN_FIELDS.map((f) => `run.${f}`).join(", ")}`;
       }
       return undefined;
     default:
-      return `unknown name "${String(root)}" in ${shown}; expressions read params.*, steps.*, run.*`;
+      return `unknown name "${String(root)}" in ${shown}; expressions read params.*, steps.*, run.*, secrets.*`;
   }
 }
 

@@ -27,6 +27,7 @@ export const targets: TargetCatalog = {
   replicationFlows: ["dc1-to-dc2"],
   connectWorkers: [],
   httpAllow: ["http://127.0.0.1/hooks/"],
+  secrets: [],
 };
 
 export class World {

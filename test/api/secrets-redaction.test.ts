@@ -79,9 +79,8 @@ afterAll(async () => {
 async function finished(id: string): Promise<Record<string, unknown>> {
   return eventually(async () => {
     const res = await call(h.service.app, "GET", `/v1/runs/${id}`, { token: h.tokens.viewer });
-    return ["succeeded", "failed"].includes(res.body.state as string)
-      ? (res.body as Record<string, unknown>)
-      : undefined;
+    const body = res.body as Record<string, unknown>;
+    return ["succeeded", "failed"].includes(body.state as string) ? body : undefined;
   }, 20_000);
 }
 

@@ -312,13 +312,14 @@ describe("hostile documents", () => {
   });
 
   it("refuses a 10 MB document without parsing it", () => {
-    const big = `${HEAD}steps:\n${"  # padding padding padding padding padding padding padding padding\n".repeat(160_000)}`;
+    // Structural, not timed: the document is also broken YAML (an unclosed flow sequence after the
+    // padding), so had it been parsed its syntax errors would be among the problems.
+    const big = `${HEAD}steps:\n${"  # padding padding padding padding padding padding padding padding\n".repeat(160_000)}  - [unclosed\n`;
     expect(big.length).toBeGreaterThan(10_000_000);
-    const { problems, ms } = timed(big);
+    const { problems } = timed(big);
     expect(problems).toEqual([
       `runbooks/bad.yaml:1:1 (document): document is ${big.length} bytes; the limit is 1048576`,
     ]);
-    expect(ms).toBeLessThan(200);
   });
 
   it("refuses 1,000 levels of flow nesting", () => {

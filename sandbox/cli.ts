@@ -1,6 +1,8 @@
 // `npm run sandbox -- <command>`: start, inspect and break the local DR topology.
 //   up [component…] [--timeout S]   start (idempotent) and wait for readiness; default: everything
-//                                    but the opt-in components (secure-kafka: a SASL/SCRAM broker)
+//                                    but the opt-in components (secure-kafka: a SASL/SCRAM broker;
+//                                    redis-ha: switchover's Redis as primary dc1, replica dc2 and
+//                                    three Sentinels)
 //   down [--purge]                   stop everything (purge: also delete data, keep the jar cache)
 //   status                           JSON: every component's endpoints, pid, health, RSS
 //   stop <target…> / start <target…> lose / regain a node or a datacenter (stop is SIGKILL)
@@ -14,19 +16,24 @@ import { bindComponent } from "./components/bind.js";
 import { connectComponents } from "./components/connect.js";
 import { kafkaNodeComponent, killKafkaNode } from "./components/kafka.js";
 import { redisComponent } from "./components/redis.js";
+import { redisHaComponents } from "./components/redis-ha.js";
 import { SandboxError } from "./components/types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./components/types.js";
 import { writeEnvironment } from "./environment.js";
 import { ensureKafkaJars, findJava } from "./lib/jars.js";
 import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
-import { killProcess } from "./lib/process.js";
+import { isAlive, killProcess, readPid } from "./lib/process.js";
 import { withCliLock } from "./lib/cli-lock.js";
 import { seedReplicated, seedStretch } from "./seed.js";
 import { connectWorker, connectWorkers, kafkaNodes, secureKafkaNode } from "./topology.js";
 
 const kafka = new Map(kafkaNodes.map((n) => [n.id, kafkaNodeComponent(n)]));
 /** Started only when named (tests that need them bring them up); reported apart in `status`. */
-const optIn: Component[] = [kafkaNodeComponent(secureKafkaNode)];
+const haIds = redisHaComponents.map((h) => h.component.id);
+const optIn: Component[] = [
+  kafkaNodeComponent(secureKafkaNode),
+  ...redisHaComponents.map((h) => h.component),
+];
 const optInIds = new Set(optIn.map((c) => c.id));
 const all: Component[] = [...kafka.values(), ...connectComponents, bindComponent, redisComponent, ...optIn];
 const connectIds = new Set(connectWorkers.map((w) => w.id));
@@ -40,6 +47,7 @@ const groups: Record<string, string[]> = {
   connect: [...connectIds],
   mm2: ["dc1-kafka", "dc2-kafka", connectWorker.id],
   dns: [bindComponent.id],
+  "redis-ha": haIds,
 };
 
 /** Targets `stop`/`start` accept: a component, a datacenter, or <cluster>/<datacenter>. */
@@ -54,10 +62,14 @@ function resolveTargets(names: string[]): string[] {
     const nodes = kafkaNodes.filter(
       (n) => n.datacenter === dc && (cluster === undefined || n.cluster === cluster),
     );
-    if (nodes.length === 0) throw unknownTarget(name);
+    const haInDc = cluster === undefined && redisHaComponents.some((h) => h.datacenter === dc);
+    if (nodes.length === 0 && !haInDc) throw unknownTarget(name);
     nodes.forEach((n) => out.add(n.id));
-    if (cluster === undefined)
+    if (cluster === undefined) {
       connectWorkers.filter((w) => w.datacenter === dc).forEach((w) => out.add(w.id));
+      // The DC's share of switchover's own Redis HA (kept only where it was ever started).
+      redisHaComponents.filter((h) => h.datacenter === dc).forEach((h) => out.add(h.component.id));
+    }
   }
   return [...out];
 }
@@ -100,7 +112,7 @@ async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Prom
   try {
     // Kafka nodes, DNS and Redis start together (the stretched cluster's quorum needs its voters
     // at once); seed data next; Connect last, since MM2 needs both clusters and the topics.
-    const first = ids.filter((id) => !connectIds.has(id));
+    const first = ids.filter((id) => !connectIds.has(id) && !haIds.includes(id));
     await Promise.all(
       first.map(async (id) => {
         const s = await byId.get(id)!.start(paths, opts);
@@ -109,6 +121,11 @@ async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Prom
         );
       }),
     );
+    // Redis HA in order: primary, replica, then the Sentinels watching them.
+    for (const id of haIds.filter((h) => ids.includes(h))) {
+      const s = await byId.get(id)!.start(paths, opts);
+      say(`ready  ${id.padEnd(12)} ${s.endpoints.join(" ")}  ${s.detail ?? ""}`);
+    }
     if (ids.includes("dc1-kafka")) await seedReplicated();
     if (ids.includes("stretch-1")) await seedStretch();
     await Promise.all(
@@ -150,15 +167,22 @@ async function down(paths: SandboxPaths, purge: boolean): Promise<void> {
   await Promise.all(connectComponents.map((c) => c.stop(paths)));
   await Promise.all(all.filter((c) => !connectIds.has(c.id)).map((c) => c.stop(paths)));
   if (purge) {
-    for (const dir of ["kafka", "connect", "bind", "redis", "run", "logs"])
+    for (const dir of ["kafka", "connect", "bind", "redis", ...haIds, "run", "logs"])
       rmSync(join(paths.state, dir), { recursive: true, force: true });
     rmSync(configFile(paths), { force: true });
   }
   say(`stopped${purge ? " and purged (jar cache kept)" : ""}`);
 }
 
+/** Redis HA parts count in a DC's stop/start only where `up redis-ha` ever ran them. */
+function inUse(paths: SandboxPaths, id: string): boolean {
+  return !haIds.includes(id) || existsSync(join(paths.state, id));
+}
+
 async function stop(paths: SandboxPaths, targets: string[]): Promise<void> {
-  const ids = resolveTargets(targets);
+  const ids = resolveTargets(targets).filter(
+    (id) => !haIds.includes(id) || isAlive(readPid(pidFile(paths, id))),
+  );
   await Promise.all(
     ids.map(async (id) => {
       const node = kafkaNodes.find((n) => n.id === id);
@@ -170,10 +194,13 @@ async function stop(paths: SandboxPaths, targets: string[]): Promise<void> {
 }
 
 async function start(paths: SandboxPaths, targets: string[], timeoutMs: number): Promise<void> {
-  const ids = resolveTargets(targets);
+  const ids = resolveTargets(targets).filter((id) => inUse(paths, id));
   await Promise.all(
-    ids.filter((id) => !connectIds.has(id)).map((id) => byId.get(id)!.start(paths, { timeoutMs })),
+    ids
+      .filter((id) => !connectIds.has(id) && !haIds.includes(id))
+      .map((id) => byId.get(id)!.start(paths, { timeoutMs })),
   );
+  for (const id of haIds.filter((h) => ids.includes(h))) await byId.get(id)!.start(paths, { timeoutMs });
   await Promise.all(
     connectComponents.filter((c) => ids.includes(c.id)).map((c) => c.start(paths, { timeoutMs })),
   );

@@ -231,5 +231,29 @@ export const dns = {
 
 export const redis = { id: "redis", port: port(16379) };
 
+/**
+ * Opt-in Redis HA for the orchestrator itself (`up redis-ha`): a primary in dc1, its replica in dc2,
+ * and three Sentinels, one per DC (quorum 2), so switchover survives losing the DC its Redis primary
+ * is in. `stop dc1` kills dc1's Redis and Sentinel too.
+ */
+export const redisHa = {
+  master: "switchover",
+  quorum: 2,
+  nodes: [
+    { id: "redis-dc1", datacenter: "dc1", port: port(16479) },
+    { id: "redis-dc2", datacenter: "dc2", port: port(16480) },
+  ],
+  sentinels: [
+    { id: "sentinel-dc1", datacenter: "dc1", port: port(16481) },
+    { id: "sentinel-dc2", datacenter: "dc2", port: port(16482) },
+    { id: "sentinel-dc3", datacenter: "dc3", port: port(16483) },
+  ],
+};
+
+/** The Redis URL switchover uses with the HA option: every Sentinel and the master name. */
+export function redisHaUrl(): string {
+  return `redis+sentinel://${redisHa.sentinels.map((s) => `${HOST}:${s.port}`).join(",")}/${redisHa.master}`;
+}
+
 export const components = ["kafka", "connect", "bind", "redis"] as const;
 export type ComponentGroup = (typeof components)[number];

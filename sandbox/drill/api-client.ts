@@ -24,7 +24,7 @@ export interface LiveEvent {
 export class SwitchoverApi {
   constructor(
     readonly baseUrl: string,
-    private readonly token: string,
+    readonly token: string,
   ) {}
 
   async #request(path: string, init: RequestInit & { accept?: string } = {}): Promise<Response> {

@@ -20,7 +20,12 @@ export interface RunningService {
 }
 
 /** The sandbox environment plus an API token (only its SHA-256 is written) and a private prefix. */
-export function writeDrillConfig(dir: string, token: string): string {
+export function writeDrillConfig(
+  dir: string,
+  token: string,
+  runbooksDir = join(repoRoot, "runbooks"),
+  service: Record<string, unknown> = {},
+): string {
   const base = parse(readFileSync(configFile(sandboxPaths()), "utf8")) as Record<
     string,
     Record<string, unknown>
@@ -32,7 +37,8 @@ export function writeDrillConfig(dir: string, token: string): string {
     service: {
       ...base.service,
       auth: { tokens: [{ name: "drill", sha256, roles: ["admin"] }] },
-      runbooksDir: join(repoRoot, "runbooks"),
+      runbooksDir,
+      ...service,
     },
   };
   configSchema.parse(doc);
@@ -44,9 +50,22 @@ export function writeDrillConfig(dir: string, token: string): string {
   return file;
 }
 
-export async function startService(dir: string, port: number): Promise<RunningService> {
+export interface ServiceOptions {
+  /** More environment for the process (REDIS_URL to use the Redis HA option, say). */
+  env?: Record<string, string>;
+  /** Runbooks directory instead of the repository's runbooks/. */
+  runbooksDir?: string;
+  /** Settings merged over the service section (approvals, operatorRunbooks). */
+  service?: Record<string, unknown>;
+}
+
+export async function startService(
+  dir: string,
+  port: number,
+  opts: ServiceOptions = {},
+): Promise<RunningService> {
   const token = randomBytes(24).toString("hex");
-  const configFile = writeDrillConfig(dir, token);
+  const configFile = writeDrillConfig(dir, token, opts.runbooksDir, opts.service);
   const logFile = join(dir, "service.log");
   const log = createWriteStream(logFile, { flags: "a" });
   const child: ChildProcess = spawn("npm", ["start", "--silent"], {
@@ -60,6 +79,7 @@ export async function startService(dir: string, port: number): Promise<RunningSe
       HOST: "127.0.0.1",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       SWITCHOVER_AUDIT_JSONL: join(dir, "audit.jsonl"),
+      ...opts.env,
     },
   });
   child.stdout?.pipe(log);

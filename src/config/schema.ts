@@ -257,7 +257,10 @@ export const configSchema = z
     consumers: z.record(name, consumerFleetSchema).default({}),
     redis: z
       .strictObject({
-        url: z.string().regex(/^rediss?:\/\//, "redis:// or rediss:// URL"),
+        /** redis://, rediss:// (TLS) or redis+sentinel://host:port,host:port/master (Sentinel HA). */
+        url: z
+          .string()
+          .regex(/^(rediss?|redis\+sentinel):\/\//, "redis://, rediss:// or redis+sentinel:// URL"),
         password: secretRefSchema.optional(),
         prefix: z.string().default("switchover"),
       })

@@ -460,7 +460,13 @@ describe("AuditLog verify names the first broken entry", () => {
   it("appending after the head was deleted fails instead of forking the chain", async () => {
     const { log, redis, prefix } = await seeded(3);
     await redis.del(`${prefix}:audit:head`);
+    // The writer that stored entries 1..3 knows they were acknowledged: Redis lost them.
     await expect(log.append({ actor: "a", action: "x" })).rejects.toMatchObject({
+      code: "STATE_LOST",
+      details: { condition: "genesis-restart" },
+    });
+    // A writer that knows nothing sees a stream without its head: tampering, not a chain to extend.
+    await expect(newLog(prefix).append({ actor: "a", action: "x" })).rejects.toMatchObject({
       code: "INTERNAL",
       retryable: false,
       message: /inconsistent/,
@@ -608,5 +614,62 @@ describe("AuditLog query", () => {
     });
     await expect(log.query({ afterSeq: -1 })).rejects.toMatchObject({ code: "VALIDATION" });
     await expect(log.query({ extra: 1 } as never)).rejects.toMatchObject({ code: "VALIDATION" });
+  });
+});
+
+describe("AuditLog refuses to write on a Redis that lost entries", () => {
+  /** Simulates an appendfsync-everysec rollback: the last `n` entries and the head go back. */
+  async function rollBack(redis: Redis, prefix: string, to: number): Promise<void> {
+    const rows = await redis.xrange(`${prefix}:audit`, `(${to}-0`, "+");
+    if (rows.length > 0) await redis.xdel(`${prefix}:audit`, ...rows.map(([id]) => id));
+    if (to === 0) await redis.del(`${prefix}:audit:head`);
+    else {
+      const [, fields] = (await redis.xrange(`${prefix}:audit`, `${to}-0`, `${to}-0`))[0]!;
+      const e = JSON.parse(fields[1]!) as AuditEntry;
+      await redis.hset(`${prefix}:audit:head`, "seq", String(e.seq), "hash", e.hash, "at", e.at);
+    }
+  }
+
+  it("when the head rolls back below what a writer stored, then its next append is refused, not written at a seq already acknowledged", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const log = newLog(prefix, {}, redis);
+    for (let i = 0; i < 5; i++) await log.append({ actor: "a", action: `x${i}` });
+    await rollBack(redis, prefix, 3);
+    await expect(log.append({ actor: "a", action: "after-loss" })).rejects.toMatchObject({
+      code: "STATE_LOST",
+      details: { condition: "head-behind" },
+    });
+    expect((await log.currentHead()).seq).toBe(3);
+    expect(await redis.xlen(`${prefix}:audit`)).toBe(3);
+  });
+
+  it("when a fresh writer is protected with its file's head, then a chain restarted at genesis is not appended to", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const first = newLog(prefix, {}, redis);
+    for (let i = 0; i < 4; i++) await first.append({ actor: "a", action: `x${i}` });
+    await rollBack(redis, prefix, 0);
+    const fresh = newLog(prefix, {}, connect());
+    const refusals: string[] = [];
+    fresh.onStateLost((r) => refusals.push(r.condition));
+    fresh.protect({ floorSeq: 4 });
+    await expect(fresh.append({ actor: "a", action: "y" })).rejects.toMatchObject({ code: "STATE_LOST" });
+    expect(refusals).toEqual(["genesis-restart"]);
+    expect(await redis.xlen(`${prefix}:audit`)).toBe(0);
+  });
+
+  it("when the epoch marker is gone, then appends are refused as keyspace-lost", async () => {
+    const prefix = uniquePrefix();
+    const redis = connect();
+    const log = newLog(prefix, {}, redis);
+    const epoch = await log.establishEpoch("epoch-1");
+    log.protect({ epoch, floorSeq: 0 });
+    await log.append({ actor: "a", action: "x" });
+    await redis.del(`${prefix}:epoch`);
+    await expect(log.append({ actor: "a", action: "y" })).rejects.toMatchObject({
+      code: "STATE_LOST",
+      details: { condition: "keyspace-lost" },
+    });
   });
 });

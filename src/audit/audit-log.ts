@@ -15,8 +15,8 @@ import { redactObject, redactString } from "./redact.js";
 export interface AuditLogOptions {
   /**
    * Key prefix: entries in `<prefix>:audit`, head in `<prefix>:audit:head`, run index
-   * `<prefix>:audit:run:<id>`, writers' turn `<prefix>:audit:turn`. On Redis Cluster use a hash tag
-   * (`{switchover}`): the append touches all of them.
+   * `<prefix>:audit:run:<id>`, writers' turn `<prefix>:audit:turn`, the epoch marker written at first
+   * start `<prefix>:epoch`. On Redis Cluster use a hash tag (`{switchover}`): the append touches all of them.
    */
   prefix: string;
   /**
@@ -65,6 +65,25 @@ export interface AuditPage {
   nextAfterSeq: number | null;
 }
 
+/** Why an append was refused because Redis lost entries (see APPEND: -2 and -3). */
+export interface AppendRefusal {
+  condition: "head-behind" | "genesis-restart" | "keyspace-lost";
+  detail: string;
+  redisHead?: number;
+  floor: number;
+}
+
+/** What restoreFrom did to the chain in Redis. */
+export interface RestoreOutcome {
+  /** Entries written back into Redis from the file (or kept from Redis where the file has none). */
+  imported: number;
+  /** Head seq after the import (before any new entry). */
+  head: number;
+  /** Entries Redis held that disagreed with the file, moved aside (never deleted) to displacedKey. */
+  displaced: number;
+  displacedKey?: string;
+}
+
 export type AuditVerifyResult =
   { ok: true; entries: number; headHash: string } | { ok: false; brokenAt: number; reason: string };
 
@@ -78,19 +97,28 @@ local h = redis.call('HMGET', KEYS[1], 'seq', 'hash', 'at')
 local t = redis.call('TIME')
 return {h[1] or '0', h[2] or ARGV[1], h[3] or '', t[1], t[2]}`;
 
-// Group commit. KEYS[1] stream, KEYS[2] head, KEYS[3] turn, KEYS[4..] run indexes; ARGV: expected
-// seq, expected hash, genesis hash, writer id, claim the turn (1/0), entry count, then per entry:
-// seq, hash, at, document, run index key number (0 = none). Appends every entry only if the head is
-// still what the caller built on and no other writer holds the turn: {1, time s, time us}; otherwise
-// {0, seq, hash, at, time s, time us} so the caller rebuilds the batch at once; {-1, why} when stream
-// and head disagree (tampering): writing on would fork the chain. The turn keeps a busy writer,
-// whose next batch always arrives first, from starving another: a writer that already lost a race
-// claims it, and until it has appended (or the turn expires) everybody else waits.
+// Group commit. KEYS[1] stream, KEYS[2] head, KEYS[3] turn, KEYS[4] epoch marker, KEYS[5..] run
+// indexes; ARGV: expected seq, expected hash, genesis hash, writer id, claim the turn (1/0), entry
+// count, floor seq, epoch ('' = none known yet), then per entry: seq, hash, at, document, run index
+// key number (0 = none). Appends every entry only if the head is still what the caller built on and
+// no other writer holds the turn: {1, time s, time us}; otherwise {0, seq, hash, at, time s, time us}
+// so the caller rebuilds the batch at once; {-1, why} when stream and head disagree (tampering):
+// writing on would fork the chain. A head below the floor (the highest seq this writer has seen,
+// or its fsync'd file holds) or a missing epoch marker means Redis lost acknowledged entries:
+// {-2, seq} and {-3, marker} refuse before anything is written, so a writer whose view of the head
+// is stale can never write a seq twice. The turn keeps a busy writer, whose next batch always
+// arrives first, from starving another: a writer that already lost a race claims it, and until it
+// has appended (or the turn expires) everybody else waits.
 const APPEND = `
+if ARGV[8] ~= '' then
+  local marker = redis.call('GET', KEYS[4])
+  if marker ~= ARGV[8] then return {-3, marker or ''} end
+end
 local turn = redis.call('GET', KEYS[3])
 local h = redis.call('HMGET', KEYS[2], 'seq', 'hash', 'at')
 local seq = h[1] or '0'
 local hash = h[2] or ARGV[3]
+if tonumber(seq) < tonumber(ARGV[7]) then return {-2, seq} end
 if (turn and turn ~= ARGV[4]) or seq ~= ARGV[1] or hash ~= ARGV[2] then
   if ARGV[5] == '1' and not turn then redis.call('SET', KEYS[3], ARGV[4], 'PX', 1000) end
   local t = redis.call('TIME')
@@ -99,14 +127,14 @@ end
 if seq == '0' and redis.call('XLEN', KEYS[1]) > 0 then return {-1, 'head record missing but entries exist'} end
 local n = tonumber(ARGV[6])
 for i = 0, n - 1 do
-  local a = 7 + i * 5
+  local a = 9 + i * 5
   local added = redis.pcall('XADD', KEYS[1], ARGV[a] .. '-0', 'e', ARGV[a + 3])
   -- Only the first XADD can fail (an entry beyond the head); after it the ids only go up.
   if type(added) == 'table' and added.err then return {-1, added.err} end
   local k = tonumber(ARGV[a + 4])
   if k > 0 then redis.call('ZADD', KEYS[k], ARGV[a], ARGV[a]) end
 end
-local last = 7 + (n - 1) * 5
+local last = 9 + (n - 1) * 5
 redis.call('HSET', KEYS[2], 'seq', ARGV[last], 'hash', ARGV[last + 1], 'at', ARGV[last + 2])
 if turn then redis.call('DEL', KEYS[3]) end
 local t = redis.call('TIME')
@@ -158,12 +186,22 @@ const querySchema = z.strictObject({
 });
 
 const HEAD_CMD = "switchoverAuditHead";
+/** The epoch marker key for a prefix (written once, at the first start against this keyspace). */
+export const epochKey = (prefix: string): string => `${prefix}:epoch`;
 const APPEND_CMD = "switchoverAuditAppend";
 
 export class AuditLog {
   private readonly streamKey: string;
   private readonly headKey: string;
   private readonly turnKey: string;
+  private readonly epochKey: string;
+  /** Lowest head an append accepts: the highest seq this instance wrote, saw, or holds in its file. */
+  private floor = 0;
+  /** The epoch marker every append checks; undefined until the service established it. */
+  private epoch: string | undefined;
+  /** Set while the service is in state-lost: every append is refused with it. */
+  private blocked: SwitchoverError | undefined;
+  private lostListener: ((refusal: AppendRefusal) => void) | undefined;
   /** Names this instance in the turn key. */
   private readonly writerId = randomUUID();
   private readonly file: JsonlFile | undefined;
@@ -190,6 +228,7 @@ export class AuditLog {
     this.streamKey = `${options.prefix}:audit`;
     this.headKey = `${options.prefix}:audit:head`;
     this.turnKey = `${options.prefix}:audit:turn`;
+    this.epochKey = epochKey(options.prefix);
     this.file = options.jsonlPath === undefined ? undefined : new JsonlFile(options.jsonlPath);
     this.pageSize = options.pageSize ?? 1000;
     this.queryScanLimit = options.queryScanLimit ?? 10_000;
@@ -208,11 +247,160 @@ export class AuditLog {
    * entries) — losing an entry is the worse outcome.
    */
   async append(input: AuditAppendInput): Promise<AuditEntry> {
+    if (this.blocked) throw this.blocked;
     const prepared = prepare(input);
     return new Promise<AuditEntry>((resolve, reject) => {
       this.queue.push({ prepared, resolve, reject });
       this.committing ??= this.commitLoop().finally(() => (this.committing = undefined));
     });
+  }
+
+  /**
+   * From now on every append checks the epoch marker and refuses a head below `floorSeq` (what the
+   * fsync'd file proves was acknowledged): Redis that lost entries is never written on.
+   */
+  protect(state: { epoch?: string; floorSeq: number }): void {
+    if (state.epoch !== undefined) this.epoch = state.epoch;
+    this.floor = Math.max(this.floor, state.floorSeq);
+  }
+
+  /** While `err` is set, every append is refused with it (state-lost); undefined lifts the block. */
+  block(err: SwitchoverError | undefined): void {
+    this.blocked = err;
+  }
+
+  /** Told when an append is refused because Redis lost entries. */
+  onStateLost(listener: (refusal: AppendRefusal) => void): void {
+    this.lostListener = listener;
+  }
+
+  /** The recorded head: seq 0 (and the genesis hash) when Redis holds no chain. */
+  async currentHead(): Promise<{ seq: number; hash: string }> {
+    const head = await this.store(() => this.readHead());
+    return { seq: head.seq, hash: head.hash };
+  }
+
+  /** The epoch marker in Redis, if any. */
+  async readEpoch(): Promise<string | undefined> {
+    return (await this.store(() => this.redis.get(this.epochKey))) ?? undefined;
+  }
+
+  /** Writes the epoch marker unless one exists; resolves with the marker Redis holds afterwards. */
+  async establishEpoch(candidate: string): Promise<string> {
+    await this.store(() => this.redis.set(this.epochKey, candidate, "NX"));
+    return (await this.readEpoch()) ?? candidate;
+  }
+
+  /** seq → hash of the stored entries whose seq is in `seqs` (read in pages over their range). */
+  async hashesAt(seqs: ReadonlySet<number>): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (seqs.size === 0) return out;
+    let min = Infinity;
+    let max = 0;
+    for (const s of seqs) {
+      min = Math.min(min, s);
+      max = Math.max(max, s);
+    }
+    for (let start = `${min}-0`; ;) {
+      const rows = await this.store(() =>
+        this.redis.xrange(this.streamKey, start, `${max}-0`, "COUNT", this.pageSize),
+      );
+      for (const item of rows.map(toItem)) {
+        if (seqs.has(item.idSeq) && item.entry !== undefined) out.set(item.idSeq, item.entry.hash);
+      }
+      if (rows.length < this.pageSize) return out;
+      start = `(${rows.at(-1)![0]}`;
+    }
+  }
+
+  /**
+   * Puts the chain the file holds back into Redis and continues it: entries Redis still holds that
+   * agree with the file are kept, entries that disagree (a restarted or forked chain) are moved
+   * aside to `<prefix>:audit:displaced:<time>`, and the head becomes the file's last entry, so the
+   * next append is the file's head + 1, never seq 1. `fileEntries` must be the file's entries in
+   * seq order; the merged chain must be complete and hash-linked from seq 1, or nothing is written.
+   */
+  async restoreFrom(fileEntries: readonly AuditEntry[], epoch: string): Promise<RestoreOutcome> {
+    const fromFile = new Map(fileEntries.map((e) => [e.seq, e]));
+    const fileHead = fileEntries.at(-1)?.seq ?? 0;
+    const redisHead = (await this.currentHead()).seq;
+    const inRedis = new Map<number, AuditEntry>();
+    let xlen = 0;
+    for (let start = "-"; ;) {
+      const rows = await this.store(() =>
+        this.redis.xrange(this.streamKey, start, "+", "COUNT", this.pageSize),
+      );
+      xlen += rows.length;
+      for (const item of rows.map(toItem)) if (item.entry) inRedis.set(item.idSeq, item.entry);
+      if (rows.length < this.pageSize) break;
+      start = `(${rows.at(-1)![0]}`;
+    }
+    // The first seq where Redis does not hold what the file holds; Redis's entries from there on go.
+    let diverge = Infinity;
+    for (const e of fileEntries) {
+      if (inRedis.get(e.seq)?.hash !== e.hash) {
+        diverge = e.seq;
+        break;
+      }
+    }
+    const top = Math.max(fileHead, diverge === Infinity ? redisHead : 0);
+    const merged: AuditEntry[] = [];
+    for (let seq = 1; seq <= top; seq++) {
+      const e = fromFile.get(seq) ?? (seq < diverge ? inRedis.get(seq) : undefined);
+      if (e === undefined) {
+        throw new SwitchoverError(
+          ErrorCode.Conflict,
+          `cannot restore: entry ${seq} is neither in the audit file nor intact in Redis; the chain cannot be rebuilt from this file`,
+          { details: { seq, fileHead, redisHead } },
+        );
+      }
+      merged.push(e);
+    }
+    const problem = chainProblem(merged);
+    if (problem !== undefined) {
+      throw new SwitchoverError(ErrorCode.Conflict, `cannot restore: ${problem}`, {
+        details: { fileHead, redisHead },
+      });
+    }
+    // Redis entries past the divergence (or anything the head does not account for) are set aside.
+    const displace = [...inRedis.keys()].some((s) => s >= diverge) || xlen > inRedis.size || xlen > redisHead;
+    let displacedKey: string | undefined;
+    let keep = 0;
+    if (displace) {
+      displacedKey = `${this.streamKey}:displaced:${new Date().toISOString()}`;
+      await this.store(() => this.redis.rename(this.streamKey, displacedKey!));
+      await this.deleteRunIndexes();
+    } else {
+      keep = Math.min(redisHead, merged.length);
+    }
+    for (let i = keep; i < merged.length; i += this.pageSize) {
+      const pipeline = this.redis.pipeline();
+      for (const e of merged.slice(i, i + this.pageSize)) {
+        pipeline.xadd(this.streamKey, `${e.seq}-0`, "e", serializeEntry(e));
+        if (e.runId !== undefined) pipeline.zadd(this.runIndexKey(e.runId), e.seq, String(e.seq));
+      }
+      const results = (await this.store(() => pipeline.exec())) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed)
+        throw new SwitchoverError(ErrorCode.UpstreamUnavailable, `restore failed: ${String(failed[0])}`);
+    }
+    const last = merged.at(-1);
+    const tx = this.redis.multi();
+    if (last) tx.hset(this.headKey, "seq", String(last.seq), "hash", last.hash, "at", last.at);
+    else tx.del(this.headKey);
+    tx.del(this.turnKey);
+    tx.set(this.epochKey, epoch);
+    await this.store(() => tx.exec());
+    this.head = undefined;
+    // The restored head is the truth now; a higher floor from the lost chain would refuse every append.
+    this.floor = last?.seq ?? 0;
+    this.epoch = epoch;
+    return {
+      imported: merged.length - keep,
+      head: last?.seq ?? 0,
+      displaced: displace ? xlen : 0,
+      ...(displacedKey ? { displacedKey } : {}),
+    };
   }
 
   /** Entries oldest first, filtered; use `nextAfterSeq` to page. */
@@ -382,8 +570,10 @@ export class AuditLog {
         this.head = undefined;
         throw err;
       });
+      if (reply[0] === -2 || reply[0] === -3) throw this.refused(reply);
       if (reply[0] === 1) {
         const last = built.items.at(-1)!.entry;
+        this.floor = Math.max(this.floor, last.seq);
         const nowMs = redisMs(reply[1], reply[2]);
         this.head = { seq: last.seq, hash: last.hash, atMs: Date.parse(last.at), nowMs };
         this.clockOffsetMs = nowMs - Date.now();
@@ -398,6 +588,8 @@ export class AuditLog {
         );
       }
       head = toHead(reply.slice(1));
+      // Heads only move forward in a healthy store: remember how far this one has been seen.
+      this.floor = Math.max(this.floor, head.seq);
       this.clockOffsetMs = head.nowMs - Date.now();
       // Someone else appended; rebuild on the new head at once, backing off only under heavy contention.
       if (attempt >= 3) await sleep(Math.random() * Math.min(50, 2 ** attempt));
@@ -410,14 +602,60 @@ export class AuditLog {
     );
   }
 
+  /** The error for an append refused because Redis lost entries; tells the listener first. */
+  private refused(reply: Array<string | number>): SwitchoverError {
+    this.head = undefined;
+    const refusal: AppendRefusal =
+      reply[0] === -3
+        ? {
+            condition: "keyspace-lost",
+            detail: `the epoch marker ${this.epochKey} is ${reply[1] ? `${String(reply[1])}, not ${this.epoch}` : "missing"}: Redis lost its keyspace`,
+            floor: this.floor,
+          }
+        : {
+            condition: Number(reply[1]) === 0 ? "genesis-restart" : "head-behind",
+            detail: `Redis's audit head is ${String(reply[1])} but entries up to ${this.floor} were acknowledged: Redis lost entries`,
+            redisHead: Number(reply[1]),
+            floor: this.floor,
+          };
+    this.lostListener?.(refusal);
+    return new SwitchoverError(
+      ErrorCode.StateLost,
+      `state-lost (${refusal.condition}): ${refusal.detail}; not appending`,
+      {
+        details: { condition: refusal.condition },
+      },
+    );
+  }
+
+  private async deleteRunIndexes(): Promise<void> {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.store(() =>
+        this.redis.scan(cursor, "MATCH", `${this.options.prefix}:audit:run:*`, "COUNT", 1_000),
+      );
+      cursor = next;
+      if (keys.length > 0) await this.store(() => this.redis.del(...keys));
+    } while (cursor !== "0");
+  }
+
   /**
    * Chains the batch on `head`. An entry over MAX_ENTRY_BYTES is rejected and left out (its caller
    * alone fails); entries past maxBatchBytes go back to the front of the queue for the next batch.
    */
   private build(batch: Pending[], head: Head, claimTurn: boolean): Built {
     const items: Built["items"] = [];
-    const args = [String(head.seq), head.hash, GENESIS_HASH, this.writerId, claimTurn ? "1" : "0", ""];
-    const keys = [this.streamKey, this.headKey, this.turnKey];
+    const args = [
+      String(head.seq),
+      head.hash,
+      GENESIS_HASH,
+      this.writerId,
+      claimTurn ? "1" : "0",
+      "",
+      String(this.floor),
+      this.epoch ?? "",
+    ];
+    const keys = [this.streamKey, this.headKey, this.turnKey, this.epochKey];
     const runKeys = new Map<string, number>();
     // One clock for every writer (Redis, as of the last reply), never behind the head: `at` is monotonic.
     const at = new Date(Math.max(Date.now() + this.clockOffsetMs, head.atMs)).toISOString();
@@ -595,6 +833,18 @@ function toItem([id, fields]: [string, string[]]): StoredItem {
   const at = fields.indexOf("e");
   const doc = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
   return { id, idSeq, entry: doc === undefined ? undefined : parseEntry(doc) };
+}
+
+/** The first reason `entries` (seq order) are not one complete chain from genesis, or undefined. */
+export function chainProblem(entries: readonly AuditEntry[]): string | undefined {
+  let prevHash = GENESIS_HASH;
+  for (const [i, e] of entries.entries()) {
+    if (e.seq !== i + 1) return `entry ${i + 1} is missing (next is ${e.seq})`;
+    if (entryHash(e) !== e.hash) return `entry ${e.seq} does not match its hash`;
+    if (e.prevHash !== prevHash) return `entry ${e.seq} does not link to entry ${e.seq - 1}`;
+    prevHash = e.hash;
+  }
+  return undefined;
 }
 
 function broken(brokenAt: number, reason: string): AuditVerifyResult {

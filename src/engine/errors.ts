@@ -34,6 +34,11 @@ export const ErrorCode = {
   Forbidden: "FORBIDDEN",
   /** The environment lacks something a step needs (a secret whose env var or file is missing). */
   Configuration: "CONFIGURATION",
+  /**
+   * Redis lost state the audit file proves it had (keyspace, entries, a fork): nothing that records
+   * a change is accepted until an admin restores the chain (POST /v1/audit/restore).
+   */
+  StateLost: "STATE_LOST",
   Internal: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -73,6 +78,7 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   UPSTREAM_UNAVAILABLE: { retryable: true, httpStatus: 503 },
   FORBIDDEN: { retryable: false, httpStatus: 403 },
   CONFIGURATION: { retryable: false, httpStatus: 500 },
+  STATE_LOST: { retryable: false, httpStatus: 503 },
   INTERNAL: { retryable: false, httpStatus: 500 },
 };
 

@@ -17,6 +17,7 @@ import { ServiceMetrics } from "./api/metrics.js";
 import { Readiness } from "./api/readiness.js";
 import { TargetHealth } from "./api/target-health.js";
 import { assertAuditWritable, auditFileCheck } from "./audit/audit-file-check.js";
+import { StateIntegrity } from "./audit/state-integrity.js";
 import type { DependencyCheck } from "./api/readiness.js";
 import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { RunService } from "./runs/run-service.js";
@@ -173,6 +174,14 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     { runCounts: () => store.countByState(), queueDepth: () => queue.depth() },
     { defaultMetrics: true },
   );
+  const integrity = new StateIntegrity({
+    audit,
+    ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
+    logger,
+    onChange: (lost) => metrics.setStateLost(lost),
+  });
+  // Before the worker or the API can append: Redis is compared with what the audit file proves.
+  await integrity.start();
   const universe = targetUniverse(config);
   const runbooks = new RunbookCatalog(resolve(svc.runbooksDir), steps, targets);
   const validator = new RunbookValidator({ targets, extraKinds: (opts.extraSteps ?? []).map((s) => s.kind) });
@@ -190,17 +199,26 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     metrics,
     twoPersonRule: svc.twoPersonRule,
     operatorRunbooks: svc.operatorRunbooks,
+    stateGuard: integrity,
   });
   const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
   // The service's own dependencies only: a target system that does not answer (a lost DC) must
   // never take the API out of service; target health goes to /healthz and metrics instead.
-  const readiness = new Readiness(
-    opts.readinessChecks ?? [
+  const readiness = new Readiness([
+    ...(opts.readinessChecks ?? [
       { name: "redis", check: async () => void (await redis.ping()) },
       { name: "queue", check: async () => void (await queue.depth()) },
       auditFileCheck(opts.auditJsonlPath),
-    ],
-  );
+    ]),
+    // Whatever else a test replaces, a Redis that lost state always makes the service not ready.
+    {
+      name: "state",
+      async check() {
+        const lost = await integrity.probe();
+        if (lost) throw new Error(`state-lost (${lost.condition}): ${lost.detail}`);
+      },
+    },
+  ]);
   const targetHealth = new TargetHealth(
     opts.targetChecks ??
       (opts.readinessChecks
@@ -255,6 +273,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       return conn;
     },
     readiness,
+    integrity,
     targetHealth,
     liveWorkers: () => queue.liveWorkers(),
     metrics,

@@ -1,6 +1,7 @@
 // Everything the HTTP layer is built from, filled by the composition root (src/main.ts) or a test.
 import type { Redis } from "ioredis";
 import type { AuditAppendInput, AuditPage, AuditQuery, AuditVerifyResult } from "../audit/audit-log.js";
+import type { StateIntegrity } from "../audit/state-integrity.js";
 import type { ServiceConfig } from "../config/schema.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
@@ -47,6 +48,8 @@ export interface ApiDeps {
   logger: Logger;
   /** DR posture reports (GET /v1/posture). */
   posture?: PostureService;
+  /** The state-lost condition: checked on verify, lifted by restore (absent in tests that do not need it). */
+  integrity?: StateIntegrity;
   /** Runbook pre-flight evaluation (POST /v1/runbooks/{name}/evaluate, GET /v1/evaluations). */
   evaluations?: EvaluationService;
 }

@@ -1,7 +1,7 @@
 // The one place errors become HTTP answers: API problems, the engine's SwitchoverError (by code),
 // body-parser failures, and anything else as a logged 500 that reveals nothing internal.
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
-import { SwitchoverError } from "../engine/errors.js";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 import type { Logger } from "../engine/ports/logger.js";
 import { ApiProblem, problemTypeUri, ProblemType } from "./problem.js";
 import type { FieldError, ProblemBody } from "./problem.js";
@@ -89,6 +89,8 @@ export function toProblem(err: unknown): { body: ProblemBody; headers: Record<st
     const errors = fieldErrors(err.details);
     if (errors) body.errors = errors;
     if (typeof err.details.runId === "string") body.runId = err.details.runId;
+    // The condition is what an operator (or a script) acts on: name it as data, not only in prose.
+    if (err.code === ErrorCode.StateLost) body.details = err.details;
     return { body, headers: {} };
   }
   if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {

@@ -18,6 +18,7 @@ export class ServiceMetrics implements WorkerObserver {
   private readonly lockAcquire: Histogram;
   private readonly runsSettled: Counter;
   readonly httpDuration: Histogram;
+  private readonly stateLost: Gauge;
 
   constructor(sources: MetricsSources = {}, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -62,6 +63,12 @@ export class ServiceMetrics implements WorkerObserver {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
       registers,
     });
+    this.stateLost = new Gauge({
+      name: "switchover_state_lost",
+      help: "1 while Redis lost state the audit file proves it had (state-lost: run commands refused until restored)",
+      registers,
+    });
+    this.stateLost.set(0);
     if (sources.runCounts) {
       const counts = sources.runCounts;
       new Gauge({
@@ -88,6 +95,10 @@ export class ServiceMetrics implements WorkerObserver {
         },
       });
     }
+  }
+
+  setStateLost(lost: boolean): void {
+    this.stateLost.set(lost ? 1 : 0);
   }
 
   pickup(ms: number): void {

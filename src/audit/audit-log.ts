@@ -264,6 +264,11 @@ export class AuditLog {
     this.floor = Math.max(this.floor, state.floorSeq);
   }
 
+  /** The lowest head an append accepts now. */
+  floorSeq(): number {
+    return this.floor;
+  }
+
   /** While `err` is set, every append is refused with it (state-lost); undefined lifts the block. */
   block(err: SwitchoverError | undefined): void {
     this.blocked = err;

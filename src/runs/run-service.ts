@@ -39,6 +39,11 @@ export interface RunServiceDeps {
   metrics?: ServiceMetrics;
   twoPersonRule: boolean;
   operatorRunbooks: readonly string[];
+  /**
+   * Throws while Redis has lost state (state-lost): every command here records a change (a run, an
+   * audit entry), and none may be written on a store that lost what the audit file proves.
+   */
+  stateGuard?: { assertIntact(): void };
 }
 
 export interface StartRunInput {
@@ -75,6 +80,7 @@ export class RunService {
   constructor(private readonly d: RunServiceDeps) {}
 
   async startRun(who: Principal, name: string, input: StartRunInput, ctx: StartContext): Promise<Started> {
+    this.d.stateGuard?.assertIntact();
     const runbook = await this.runbook(name);
     this.mayRun(who, name, input.dryRun);
     return this.idempotent(who, ctx.idempotencyKey, { op: "start", name, input }, async () => {
@@ -89,6 +95,7 @@ export class RunService {
     input: { dryRun: boolean; reason?: string },
     idempotencyKey?: string,
   ): Promise<Started> {
+    this.d.stateGuard?.assertIntact();
     const original = await this.mustGet(runId);
     this.mayRun(who, original.runbook.metadata.name, input.dryRun);
     return this.idempotent(who, idempotencyKey, { op: "revert", runId, input }, async () => {
@@ -110,6 +117,7 @@ export class RunService {
   }
 
   async approve(who: Principal, runId: string, comment?: string): Promise<RunView> {
+    this.d.stateGuard?.assertIntact();
     const run = await this.mustGet(runId);
     if (this.d.twoPersonRule && run.requestedBy !== undefined && run.requestedBy === who.name) {
       throw new ApiProblem(
@@ -126,18 +134,21 @@ export class RunService {
   }
 
   async reject(who: Principal, runId: string, comment?: string): Promise<RunView> {
+    this.d.stateGuard?.assertIntact();
     await this.mustGet(runId);
     const saved = await this.d.engine.reject(runId, { by: who.name, ...(comment ? { comment } : {}) });
     return this.settled(saved);
   }
 
   async cancel(who: Principal, runId: string, reason?: string): Promise<RunView> {
+    this.d.stateGuard?.assertIntact();
     await this.mustGet(runId);
     const saved = await this.d.engine.cancel(runId, { by: who.name, ...(reason ? { reason } : {}) });
     return this.settled(saved);
   }
 
   async retry(who: Principal, runId: string, reason: string): Promise<RunView> {
+    this.d.stateGuard?.assertIntact();
     const run = await this.mustGet(runId);
     const meta = await this.d.meta.get(runId);
     const relock = run.state === "failed" && !run.dryRun && meta.targets.length > 0;
@@ -153,6 +164,7 @@ export class RunService {
   }
 
   async skip(who: Principal, runId: string, stepId: string, reason: string): Promise<RunView> {
+    this.d.stateGuard?.assertIntact();
     const before = await this.mustGet(runId);
     const saved = await this.d.engine.skipStep(runId, stepId, { by: who.name, reason });
     // A gate skipped while parked: the run continues now. A failed run continues with retry.

@@ -114,6 +114,8 @@ const endpoints: Endpoint[] = [
   },
   { method: "GET", template: "/v1/audit", path: () => "/v1/audit", allowed: ALL },
   { method: "GET", template: "/v1/audit/verify", path: () => "/v1/audit/verify", allowed: ALL },
+  // Admin only; with nothing lost the admin's answer is 409 (nothing to restore).
+  { method: "POST", template: "/v1/audit/restore", path: () => "/v1/audit/restore", allowed: ["admin"] },
   { method: "GET", template: "/v1/whoami", path: () => "/v1/whoami", allowed: ALL },
   {
     method: "POST",

@@ -174,6 +174,16 @@ export interface HarnessOptions {
   secrets?: Record<string, unknown>;
   /** More runbooks (name → YAML) beside RUNBOOKS, for one test file. */
   runbooks?: Record<string, string>;
+  /** Another Redis than the sandbox's (tests that lose or restart their own). */
+  redisUrl?: string;
+  /** The audit JSONL file (and its state file beside it); none by default. */
+  auditJsonlPath?: string;
+  /** Reuse a key prefix (a second service on the same keyspace); a fresh one by default. */
+  prefix?: string;
+  /** Tokens to reuse (with `prefix`), so a restarted service accepts the same ones. */
+  tokens?: Record<TokenName, string>;
+  /** Keep the service's log (silent by default). */
+  logger?: MemoryLogger;
 }
 
 export function testConfig(
@@ -200,7 +210,7 @@ export function testConfig(
     replication: {},
     ...(extra.http ? { http: extra.http } : {}),
     ...(extra.secrets ? { secrets: extra.secrets } : {}),
-    redis: { url: REDIS_URL, prefix },
+    redis: { url: extra.redisUrl ?? REDIS_URL, prefix },
     service: {
       auth: {
         tokens: ROLE_TOKENS.filter((n) => roles[n].length > 0).map((n) => ({
@@ -229,19 +239,25 @@ export function testConfig(
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const prefix = `sotest:${randomUUID().slice(0, 8)}`;
-  const tokens = Object.fromEntries(
-    ROLE_TOKENS.map((n) => [n, `so_${n}_${randomBytes(12).toString("hex")}`]),
-  ) as Record<TokenName, string>;
+  const prefix = opts.prefix ?? `sotest:${randomUUID().slice(0, 8)}`;
+  const tokens =
+    opts.tokens ??
+    (Object.fromEntries(ROLE_TOKENS.map((n) => [n, `so_${n}_${randomBytes(12).toString("hex")}`])) as Record<
+      TokenName,
+      string
+    >);
   const runbooksDir = mkdtempSync(join(tmpdir(), "so-runbooks-"));
   for (const [name, text] of Object.entries({ ...RUNBOOKS, ...opts.runbooks }))
     writeFileSync(join(runbooksDir, `${name}.yaml`), text);
   const config = testConfig(prefix, tokens, runbooksDir, opts);
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(opts.redisUrl ?? REDIS_URL);
+  // Tests that kill their own Redis on purpose: reconnects are expected, not unhandled errors.
+  redis.on("error", () => undefined);
   const service = await buildService({
+    ...(opts.auditJsonlPath ? { auditJsonlPath: opts.auditJsonlPath } : {}),
     config,
     mode: opts.mode ?? "all",
-    logger: MemoryLogger.silent(),
+    logger: opts.logger ?? MemoryLogger.silent(),
     extraSteps: [touchStep(redis, prefix)],
     ...(opts.defaultChecks
       ? {}

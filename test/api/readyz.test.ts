@@ -44,7 +44,7 @@ describe("GET /readyz and /healthz", () => {
     const ready = await call(h.service.app, "GET", "/readyz");
     expect(ready.status, ready.text).toBe(200);
     expect(ready.body.status).toBe("ready");
-    expect(Object.keys(ready.body.checks as object).sort()).toEqual(["audit", "queue", "redis"]);
+    expect(Object.keys(ready.body.checks as object).sort()).toEqual(["audit", "queue", "redis", "state"]);
     const health = await eventually(async () => {
       const res = await call(h.service.app, "GET", "/healthz");
       return res.body.targets?.["kafka:gone"] ? res : undefined;

@@ -455,6 +455,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-import the audit chain from the audit file into Redis and lift state-lost.
+         * @description Role: admin. For a Redis that lost state (see the `state-lost` problem and `/readyz`): the
+         *     entries of the fsync'd audit file are written back into Redis, entries Redis still holds
+         *     that agree with the file are kept, entries that disagree are moved aside to a
+         *     `…:audit:displaced:<time>` stream (never deleted), the epoch marker is written again and the
+         *     chain continues at the file's last seq + 1 — never at 1. The restore is itself audited
+         *     (`audit.restored`, with the condition, the heads and the counts). 409 when nothing was lost,
+         *     or when the file and what Redis still holds cannot form one complete chain. Run records,
+         *     locks and idempotency keys that Redis lost are not in the audit file and stay lost: check
+         *     the runs the audit shows in flight.
+         */
+        post: operations["restoreAudit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runbooks/{name}/evaluate": {
         parameters: {
             query?: never;
@@ -576,8 +604,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: the service's own dependencies (Redis, the queue, the audit file).
-         * @description Never a target system: a Kafka cluster that does not answer (a lost datacenter) leaves the
+         * Readiness: the service's own dependencies (Redis, the queue, the audit file) and state-lost.
+         * @description Not ready (check `state`) while Redis has lost state the audit file proves it had
+         *     (`state-lost (<condition>): …`) until an admin restores it (POST /v1/audit/restore).
+         *     Never a target system: a Kafka cluster that does not answer (a lost datacenter) leaves the
          *     service ready; its health is in /healthz and the `switchover_target_up` metric.
          */
         get: operations["readyz"];
@@ -617,7 +647,7 @@ export interface components {
              *     …:malformed-json, …:unauthorized, …:forbidden, …:two-person-rule, …:not-found,
              *     …:target-locked, …:target-unresolved, …:idempotency-key-reused, …:idempotency-in-progress,
              *     …:payload-too-large, …:headers-too-large (431), …:unsupported-media-type, …:invalid-transition, …:params-invalid,
-             *     …:plan-drift, …:pin-mismatch, …:not-revertible, …:internal.
+             *     …:plan-drift, …:pin-mismatch, …:not-revertible, …:state-lost (503), …:internal.
              */
             type: string;
             title: string;
@@ -1094,6 +1124,40 @@ export interface components {
                 seq: number;
                 reason: string;
             };
+            stateLost?: components["schemas"]["StateLost"];
+        };
+        /**
+         * @description Redis lost state the audit file proves it had. `keyspace-lost`: the epoch marker written at
+         *     first start is gone (FLUSHALL, a restart without persistence) or another one; `genesis-restart`:
+         *     Redis's chain starts again at 1 (or is empty) while the file holds entries; `head-behind`:
+         *     Redis's head is below the file's (a rollback to an older AOF/RDB); `fork`: Redis holds another
+         *     entry at a seq the file holds.
+         */
+        StateLost: {
+            /** @enum {string} */
+            condition: "keyspace-lost" | "genesis-restart" | "head-behind" | "fork";
+            detail: string;
+            /** @description Highest seq the audit file (or this process) knows was acknowledged. */
+            fileHead: number;
+            /** @description Redis's head when detected (-1: not read). */
+            redisHead: number;
+            /** @description The first seq the two disagree on. */
+            seq?: number;
+            /** @description When this process detected it. */
+            since: string;
+        };
+        AuditRestore: {
+            /** @enum {string} */
+            condition: "keyspace-lost" | "genesis-restart" | "head-behind" | "fork";
+            /** @description The restored head: the file's last entry (the chain continues at head + 1). */
+            head: number;
+            /** @description Entries written back into Redis. */
+            imported: number;
+            /** @description Entries Redis held that disagreed with the file, moved aside (never deleted). */
+            displaced: number;
+            /** @description The Redis stream that now holds the displaced entries. */
+            displacedKey?: string;
+            entry: components["schemas"]["AuditEntry"];
         };
         WhoAmI: {
             /** @description The token's configured name (what audit entries record). */
@@ -1426,6 +1490,21 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description `state-lost` (type urn:switchover:problem:state-lost, code STATE_LOST): Redis lost state the
+         *     fsync'd audit file proves it had (its keyspace, acknowledged entries, or the chain forked).
+         *     Nothing that records a change is accepted until an admin restores the audit chain
+         *     (POST /v1/audit/restore); `details.condition` names how it was lost
+         *     (keyspace-lost, genesis-restart, head-behind, fork). Reads keep working.
+         */
+        StateLost: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A system switchover reads (Kafka, Connect, DNS) answered with an error. */
         BadGateway: {
             headers: {
@@ -1572,6 +1651,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     listRuns: {
@@ -1724,6 +1804,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     rejectRun: {
@@ -1750,6 +1831,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     cancelRun: {
@@ -1776,6 +1858,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     revertRun: {
@@ -1814,6 +1897,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     retryRun: {
@@ -1840,6 +1924,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     skipStep: {
@@ -1867,6 +1952,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     listSchedules: {
@@ -1922,6 +2008,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     deleteSchedule: {
@@ -1947,6 +2034,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["StateLost"];
         };
     };
     whoami: {
@@ -2029,6 +2117,30 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    restoreAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Restored; the condition is lifted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRestore"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["Unavailable"];
         };
     };
     evaluateRunbook: {

@@ -1,6 +1,8 @@
 // /v1/audit: filtered entries (by run, actor, action, time; paged by seq) and chain verification.
 import { Router } from "express";
 import { requireRole } from "../auth.js";
+import type { Principal } from "../auth.js";
+import { ApiProblem } from "../problem.js";
 import type { ApiDeps } from "../deps.js";
 import type { components } from "../generated/openapi.js";
 import { auditQuery, noQuery } from "../schemas.js";
@@ -28,6 +30,8 @@ export function auditRoutes(deps: ApiDeps): Router {
 
   r.get("/audit/verify", requireRole(...ANY_ROLE), async (req, res) => {
     parseRequest(noQuery, req.query, "query");
+    // The file first: a chain that verifies on its own can still be one Redis restarted or forked.
+    const lost = await deps.integrity?.check();
     const result = await deps.audit.verify();
     const body: S["AuditVerification"] = result.ok
       ? { ok: true, checked: result.entries, headHash: result.headHash }
@@ -36,6 +40,29 @@ export function auditRoutes(deps: ApiDeps): Router {
           checked: Math.max(0, result.brokenAt - 1),
           firstBroken: { seq: result.brokenAt, reason: result.reason },
         };
+    if (lost) {
+      body.ok = false;
+      body.stateLost = lost;
+      body.firstBroken ??= { seq: lost.seq ?? Math.max(1, lost.redisHead + 1), reason: lost.detail };
+    }
+    res.json(body);
+  });
+
+  r.post("/audit/restore", requireRole("admin"), async (req, res) => {
+    parseRequest(noQuery, req.query, "query");
+    if (!deps.integrity) throw ApiProblem.notFound("this process keeps no audit file to restore from");
+    const who = res.locals.principal as Principal;
+    const { condition, head, imported, displaced, displacedKey, entry } = await deps.integrity.restore(
+      who.name,
+    );
+    const body: S["AuditRestore"] = {
+      condition,
+      head,
+      imported,
+      displaced,
+      ...(displacedKey ? { displacedKey } : {}),
+      entry,
+    };
     res.json(body);
   });
   return r;

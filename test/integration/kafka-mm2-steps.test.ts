@@ -213,6 +213,13 @@ describe.each([
         new RegExp(`${group} \\((Stable|PreparingRebalance|CompletingRebalance): switchover-test-dc2@`),
       );
       expect(live.message).toContain("stop these consumers first");
+      // Issue 19: the read-only verification refuses the same group, so a failover stops there,
+      // before it has paused a consumer or fenced MM2, not in apply-offsets after both.
+      const early = await failure(
+        h.plan("kafka.verifyTranslatedOffsets", { flow, groups: [group], maxCheckpointAge: "60s" }),
+      );
+      expect(early.code).toBe("CONFLICT");
+      expect(early.message).toBe(live.message);
     } finally {
       await consumer.disconnect();
     }

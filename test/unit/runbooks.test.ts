@@ -95,6 +95,28 @@ describe("what the DR library locks", () => {
     expect(locks("stretched-dc-loss.yaml").filter((t) => failover.includes(t))).toEqual([]);
   });
 
+  // Issue 19: a group live on dc2 was refused only in apply-offsets, after the run had stopped
+  // producers, paused consumers and fenced MM2, leaving MM2 paused until someone reverted.
+  it("mm2-failover verifies every group's translation (and that it is idle on the standby) before its first change", () => {
+    const book = parseRunbookOrThrow(readFileSync(join(dir, "mm2-failover.yaml"), "utf8"), {
+      catalog: registry,
+      targets,
+    });
+    const changing = new Set([
+      "consumers.pause",
+      "consumers.resume",
+      "mirror.pause",
+      "kafka.applyTranslatedOffsets",
+      "dns.repoint",
+    ]);
+    const firstChange = book.steps.findIndex((st) => changing.has(st.uses));
+    const verify = book.steps.findIndex((st) => st.uses === "kafka.verifyTranslatedOffsets");
+    expect(verify).toBeGreaterThanOrEqual(0);
+    expect(verify).toBeLessThan(firstChange);
+    expect(book.steps[verify]!.when).toBeUndefined();
+    expect((book.steps[verify]!.with as { targetIdle?: boolean }).targetIdle).not.toBe(false);
+  });
+
   it("steps skipped on params lock nothing; the graceful mode adds its producer fleet", () => {
     expect(locks("mm2-failover.yaml", { mode: "graceful" })).toContain("consumers:orders-producers");
     expect(locks("mm2-failover.yaml")).not.toContain("consumers:orders-producers");

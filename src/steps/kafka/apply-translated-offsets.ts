@@ -2,7 +2,6 @@
 // Refuses groups with live members (naming them); never moves an offset backwards unless
 // `allowRewind` says so (held-back partitions are listed in the outputs and logged, not hidden).
 import { z } from "zod";
-import type { ClusterClient } from "../../adapters/kafka/cluster-client.js";
 import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
@@ -12,7 +11,7 @@ import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef, replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { groupResource, parseResource } from "./resource-names.js";
-import { failOnProblems, translate, translationOutputs } from "./translated-offsets.js";
+import { failOnProblems, refuseLiveGroups, translate, translationOutputs } from "./translated-offsets.js";
 import { evaluateApplyTranslatedOffsets } from "./evaluate-kafka-steps.js";
 
 const offset = z.number().int().min(0);
@@ -50,30 +49,6 @@ interface Desired {
   topic: string;
   partition: number;
   offset: bigint;
-}
-
-async function refuseLiveGroups(client: ClusterClient, groups: string[], signal: AbortSignal): Promise<void> {
-  const live = (await client.describeGroups(groups, signal)).filter((g) => g.members.length > 0);
-  if (live.length === 0) return;
-  const who = live
-    .map(
-      (g) =>
-        `${g.groupId} (${g.state}: ${g.members.map((m) => `${m.clientId}@${m.clientHost} ${m.memberId}`).join(", ")})`,
-    )
-    .join("; ");
-  throw new SwitchoverError(
-    ErrorCode.Conflict,
-    `cluster ${client.name}: group(s) with live members cannot have offsets committed; stop these consumers first: ${who}`,
-    {
-      details: {
-        groups: live.map((g) => ({
-          group: g.groupId,
-          state: g.state,
-          members: g.members.map((m) => ({ ...m })),
-        })),
-      },
-    },
-  );
 }
 
 function desiredFromPlan(plan: StepPlan): Desired[] {

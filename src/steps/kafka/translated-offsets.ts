@@ -233,3 +233,36 @@ export function failOnProblems(t: Translation): void {
     { retryable: false, details: { problems: t.problems.slice(0, 100), ...translationOutputs(t) } },
   );
 }
+
+/**
+ * Refuses groups with live members on `client`'s cluster, naming every member: offsets committed
+ * under a running consumer are overwritten by its next commit. The failover's read-only verification
+ * and the apply both ask, so a failover stops before its first change.
+ */
+export async function refuseLiveGroups(
+  client: ClusterClient,
+  groups: string[],
+  signal: AbortSignal,
+): Promise<void> {
+  const live = (await client.describeGroups(groups, signal)).filter((g) => g.members.length > 0);
+  if (live.length === 0) return;
+  const who = live
+    .map(
+      (g) =>
+        `${g.groupId} (${g.state}: ${g.members.map((m) => `${m.clientId}@${m.clientHost} ${m.memberId}`).join(", ")})`,
+    )
+    .join("; ");
+  throw new SwitchoverError(
+    ErrorCode.Conflict,
+    `cluster ${client.name}: group(s) with live members cannot have offsets committed; stop these consumers first: ${who}`,
+    {
+      details: {
+        groups: live.map((g) => ({
+          group: g.groupId,
+          state: g.state,
+          members: g.members.map((m) => ({ ...m })),
+        })),
+      },
+    },
+  );
+}

@@ -1,5 +1,6 @@
 // `kafka.verifyTranslatedOffsets`: are MM2's translated offsets for these groups complete, fresh and
-// within the target log? Outputs the translated map, reprocess window and RPO estimate. Read-only.
+// within the target log, and is nobody consuming them on the target yet? Outputs the translated map,
+// reprocess window and RPO estimate. Read-only.
 import { z } from "zod";
 import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
@@ -7,7 +8,7 @@ import { defineStep } from "../../engine/step-contract.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import { failOnProblems, translate, translationOutputs } from "./translated-offsets.js";
+import { failOnProblems, refuseLiveGroups, translate, translationOutputs } from "./translated-offsets.js";
 import { evaluateTranslatedOffsets } from "./evaluate-kafka-steps.js";
 
 const inputSchema = (t: TargetCatalog) =>
@@ -16,6 +17,11 @@ const inputSchema = (t: TargetCatalog) =>
     /** Groups to check; default: every group with checkpoints for the flow. */
     groups: z.array(z.string().min(1)).min(1).optional(),
     maxCheckpointAge: z.string().refine(isDuration, "a duration such as 30s").default("5m"),
+    /**
+     * Refuse groups with live members on the flow's target (committing there would be overwritten):
+     * on by default so a failover fails at this read-only step, before anything changed.
+     */
+    targetIdle: z.boolean().default(true),
   });
 type Input = z.infer<ReturnType<typeof inputSchema>>;
 
@@ -37,6 +43,14 @@ export const verifyTranslatedOffsetsStep = defineStep<Input, "kafka">({
       ctx.clock.now(),
     );
     failOnProblems(t);
+    if (input.targetIdle) {
+      const target = ctx.adapters.kafka.cluster(ctx.adapters.kafka.flow(input.flow).target);
+      await refuseLiveGroups(
+        target,
+        t.groups.map((g) => g.group),
+        ctx.signal,
+      );
+    }
     return { changes: [], outputs: translationOutputs(t) };
   },
   async apply() {

@@ -23,6 +23,7 @@ import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { RunService } from "./runs/run-service.js";
 import { targetUniverse } from "./runs/run-targets.js";
 import { RunbookValidator } from "./api/runbook-validator.js";
+import { ReplicaAck } from "./adapters/redis/replica-ack.js";
 import { RedisRunStore } from "./adapters/redis/run-store.js";
 import { parseEnv } from "./config/env.js";
 import type { Env } from "./config/env.js";
@@ -200,6 +201,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     twoPersonRule: svc.twoPersonRule,
     operatorRunbooks: svc.operatorRunbooks,
     stateGuard: integrity,
+    replicaAck: new ReplicaAck(redis, config.redis.replicaAckTimeoutMs),
   });
   const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
   // The service's own dependencies only: a target system that does not answer (a lost DC) must

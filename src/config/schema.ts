@@ -263,8 +263,13 @@ export const configSchema = z
           .regex(/^(rediss?|redis\+sentinel):\/\//, "redis://, rediss:// or redis+sentinel:// URL"),
         password: secretRefSchema.optional(),
         prefix: z.string().default("switchover"),
+        /**
+         * A run start is answered only once a connected replica has its writes (WAIT 1 <ms>); past
+         * this the start is refused (503) and the run cancelled. Not used when no replica is attached.
+         */
+        replicaAckTimeoutMs: z.number().int().min(1).max(60_000).default(2_000),
       })
-      .default({ url: "redis://127.0.0.1:6379", prefix: "switchover" }),
+      .default({ url: "redis://127.0.0.1:6379", prefix: "switchover", replicaAckTimeoutMs: 2_000 }),
     http: z
       .strictObject({
         /** URL prefixes that `http.request` and `notify` steps may call. */

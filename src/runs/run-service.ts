@@ -44,6 +44,8 @@ export interface RunServiceDeps {
    * audit entry), and none may be written on a store that lost what the audit file proves.
    */
   stateGuard?: { assertIntact(): void };
+  /** Waits until a connected Redis replica holds a new run's writes (absent: no waiting). */
+  replicaAck?: { confirm(): Promise<void> };
 }
 
 export interface StartRunInput {
@@ -267,12 +269,17 @@ export class RunService {
       await this.d.meta.delete(id);
       throw err;
     }
+    let stage = "acknowledged by a Redis replica";
     try {
+      // Acknowledged only once durable: its audit entry is fsync'd (createRun resolved after the
+      // append did) and, when Redis has a replica, the replica holds the run and the entry too.
+      await this.d.replicaAck?.confirm();
+      stage = "queued";
       await this.d.queue.enqueueRun(id, run.version);
     } catch (err) {
-      // Not queued means never driven: end it rather than leave a queued run holding the lock.
+      // Not acknowledged or not queued means never driven: end it rather than leave a queued run holding the lock.
       await this.d.engine
-        .cancel(id, { by: "switchover", reason: "could not be queued" })
+        .cancel(id, { by: "switchover", reason: `could not be ${stage}` })
         .catch(() => undefined);
       await this.d.locks.release(targets, id);
       throw err;

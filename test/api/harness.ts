@@ -178,6 +178,8 @@ export interface HarnessOptions {
   redisUrl?: string;
   /** The audit JSONL file (and its state file beside it); none by default. */
   auditJsonlPath?: string;
+  /** More settings under `redis` (e.g. replicaAckTimeoutMs). */
+  redisConfig?: Record<string, unknown>;
   /** Reuse a key prefix (a second service on the same keyspace); a fresh one by default. */
   prefix?: string;
   /** Tokens to reuse (with `prefix`), so a restarted service accepts the same ones. */
@@ -210,7 +212,7 @@ export function testConfig(
     replication: {},
     ...(extra.http ? { http: extra.http } : {}),
     ...(extra.secrets ? { secrets: extra.secrets } : {}),
-    redis: { url: extra.redisUrl ?? REDIS_URL, prefix },
+    redis: { url: extra.redisUrl ?? REDIS_URL, prefix, ...extra.redisConfig },
     service: {
       auth: {
         tokens: ROLE_TOKENS.filter((n) => roles[n].length > 0).map((n) => ({

@@ -12,6 +12,8 @@ import { Redis } from "ioredis";
 export interface OwnRedisOptions {
   /** AOF on, fsync'd on every write (true), or no persistence at all (false). */
   appendonly: boolean;
+  /** More redis-server arguments (e.g. `--replicaof 127.0.0.1 <port>`). */
+  args?: string[];
 }
 
 export interface OwnRedis {
@@ -22,6 +24,9 @@ export interface OwnRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port and dir (loading what was persisted there). */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that holds its connections but answers nothing (a hung replica). */
+  pause(): void;
+  resume(): void;
   /** Copies the persisted AOF aside, to roll back to later. */
   snapshot(): string;
   /** Kills the server, puts an older AOF copy back and starts it from there. */
@@ -54,7 +59,18 @@ export async function startOwnRedis(opts: OwnRedisOptions): Promise<OwnRedis> {
     ? ["--appendonly", "yes", "--appendfsync", "always"]
     : ["--appendonly", "no"];
   const start = async (): Promise<void> => {
-    const args = ["--bind", "127.0.0.1", "--port", String(port), "--dir", data, "--save", "", ...persistence];
+    const args = [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--dir",
+      data,
+      "--save",
+      "",
+      ...persistence,
+      ...(opts.args ?? []),
+    ];
     mkdirSync(data, { recursive: true });
     child = spawn("redis-server", args, { stdio: "ignore" });
     const probe = new Redis(port, "127.0.0.1", {
@@ -94,6 +110,12 @@ export async function startOwnRedis(opts: OwnRedisOptions): Promise<OwnRedis> {
     dir,
     kill,
     start,
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
+    },
     snapshot() {
       const copy = join(dir, `copy-${++copies}`);
       cpSync(data, copy, { recursive: true });
@@ -106,6 +128,7 @@ export async function startOwnRedis(opts: OwnRedisOptions): Promise<OwnRedis> {
       await start();
     },
     async close() {
+      child?.kill("SIGCONT");
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -89,6 +89,10 @@ export interface paths {
          *     field, and no run is created. Dry-runs never take locks.
          *     The same `Idempotency-Key` with the same body returns the same run (header
          *     `Idempotent-Replayed: true`); with a different body, 422.
+         *     The 202 is sent only once the run's audit entry is fsync'd to the audit file and, when the
+         *     Redis primary has a connected replica, the replica acknowledged the writes (`WAIT`, up to
+         *     `redis.replicaAckTimeoutMs`); otherwise 503 (`upstream-unavailable`) and the run is cancelled.
+         *     While Redis has lost state, 503 `state-lost` (see POST /v1/audit/restore).
          */
         post: operations["startRun"];
         delete?: never;

@@ -20,6 +20,7 @@ import { assertAuditWritable, auditFileCheck } from "./audit/audit-file-check.js
 import { StateIntegrity } from "./audit/state-integrity.js";
 import type { DependencyCheck } from "./api/readiness.js";
 import { RunbookCatalog } from "./runs/runbook-catalog.js";
+import { BreakGlassNotifier } from "./runs/break-glass-notifier.js";
 import { RunService } from "./runs/run-service.js";
 import { targetUniverse } from "./runs/run-targets.js";
 import { RunbookValidator } from "./api/runbook-validator.js";
@@ -198,10 +199,23 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     idempotency: new IdempotencyStore(redis, prefix, svc.limits.idempotencyTtlSeconds),
     universe,
     metrics,
-    twoPersonRule: svc.twoPersonRule,
     operatorRunbooks: svc.operatorRunbooks,
     stateGuard: integrity,
     replicaAck: new ReplicaAck(redis, config.redis.replicaAckTimeoutMs),
+    approvals: svc.approvals,
+    principals: svc.auth.tokens.map((t) => ({ name: t.name, roles: t.roles })),
+    breakGlass: new BreakGlassNotifier({
+      logger: logger.child({ component: "break-glass" }),
+      ...(adapters.http ? { http: adapters.http } : {}),
+      ...(svc.approvals.breakGlassWebhook
+        ? {
+            webhook: {
+              url: svc.approvals.breakGlassWebhook.url,
+              headers: resolveHeaders(svc.approvals.breakGlassWebhook.headers),
+            },
+          }
+        : {}),
+    }),
   });
   const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
   // The service's own dependencies only: a target system that does not answer (a lost DC) must
@@ -249,12 +263,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
             initialDelaySeconds: evalConfig.initialDelaySeconds,
             webhook: evalConfig.webhook && {
               url: evalConfig.webhook.url,
-              headers: Object.fromEntries(
-                Object.entries(evalConfig.webhook.headers).map(([k, v]) => [
-                  k,
-                  typeof v === "string" ? v : resolveSecret(v).reveal(),
-                ]),
-              ),
+              headers: resolveHeaders(evalConfig.webhook.headers),
             },
           },
         }).start();
@@ -285,7 +294,10 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   };
 
   const onSchedule = async (data: ScheduleJobData): Promise<void> => {
-    const who = { name: `schedule:${data.scheduleId}`, roles: ["admin" as const] };
+    // The schedule's creator (an admin: only admins create schedules) requests its runs, so they
+    // can never approve them; schedules stored before createdBy was kept fall back to the record.
+    const createdBy = data.createdBy ?? (await schedules.get(data.scheduleId))?.createdBy;
+    const who = { name: createdBy ?? `schedule:${data.scheduleId}`, roles: ["admin" as const] };
     try {
       const started = await runs.startRun(
         who,
@@ -354,6 +366,15 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
       return closed;
     },
   };
+}
+
+/** Webhook headers from the config: literal values, or secret refs resolved once at start-up. */
+function resolveHeaders(
+  headers: Record<string, string | Parameters<typeof resolveSecret>[0]>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, typeof v === "string" ? v : resolveSecret(v).reveal()]),
+  );
 }
 
 function createLogger(env: Env): Logger {

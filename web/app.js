@@ -468,10 +468,13 @@ async function runView(id, signal) {
   const auditBody = h("tbody", { id: "audit-body" });
   const auditError = h("p", { class: "problem", role: "alert" });
   const actions = actionPanel(id, who, () => void refresh());
+  // Break glass is never a detail: a banner above everything else, for as long as the run exists.
+  const breakGlass = h("div", { id: "break-glass", class: "break-glass", role: "alert", hidden: true });
 
   replace(
     byId("view"),
     h("nav", { "aria-label": "Breadcrumb", class: "crumbs" }, h("a", { href: "#/" }, "Runs"), " › ", id),
+    breakGlass,
     heading,
     summary,
     actions.section,
@@ -528,6 +531,7 @@ async function runView(id, signal) {
 
   const render = () => {
     const now = Date.now();
+    renderBreakGlass(breakGlass, run);
     renderSummary(summary, run, now);
     replace(stepsList, ...run.steps.map((s) => stepItem(s, now)));
     if (chart.dataset.source === "steps") replace(chart, timelineChart(run, now));
@@ -649,6 +653,41 @@ async function runView(id, signal) {
 }
 
 /**
+ * @param {HTMLElement} banner
+ * @param {Run} run
+ */
+function renderBreakGlass(banner, run) {
+  const records = run.breakGlass ?? [];
+  banner.hidden = records.length === 0;
+  replace(
+    banner,
+    ...records.map((b) =>
+      h(
+        "p",
+        {},
+        h("strong", {}, "BREAK GLASS"),
+        ` — ${b.by} approved step ${b.stepId} without a second person at ${utc(b.at)}: “${b.reason}”`,
+      ),
+    ),
+  );
+}
+
+/**
+ * The waiting run's request: how many approvals are given and needed, who may still give one.
+ * @param {NonNullable<Run["approval"]>} a
+ */
+function approvalText(a) {
+  const given = a.approvedBy.length > 0 ? ` (by ${a.approvedBy.join(", ")})` : "";
+  const notBy = a.requestedBy ? `, not the requester ${a.requestedBy}` : "";
+  const expires = a.expiresAt ? `; ${a.expired ? "expired" : "expires"} ${utc(a.expiresAt)}` : "";
+  return (
+    `${a.approvedBy.length} of ${a.required} given${given}, ${a.remaining} more needed at step ${a.stepId}; ` +
+    `may approve: ${a.roles.join(" or ")} role${notBy}` +
+    `${a.eligible.length > 0 ? ` (${a.eligible.join(", ")})` : ""}${expires}`
+  );
+}
+
+/**
  * @param {HTMLElement} dl
  * @param {Run} run
  * @param {number} now
@@ -671,6 +710,7 @@ function renderSummary(dl, run, now) {
     ],
     ["Targets", run.targets.length > 0 ? run.targets.join(", ") : "none (dry-runs lock nothing)"],
   ];
+  if (run.approval) rows.push(["Approval", h("span", { id: "approval-status" }, approvalText(run.approval))]);
   if (run.revertOf)
     rows.push(["Reverts", h("a", { href: `#/runs/${run.revertOf}`, class: "mono" }, run.revertOf)]);
   if (run.cancelRequest)
@@ -811,6 +851,8 @@ function actionPanel(id, who, done) {
   ]);
   /** @type {HTMLButtonElement | undefined} */
   let armed;
+  /** @type {Run | undefined} The run as last shown: what an approval is about. */
+  let shown;
   const disarm = () => {
     if (armed) armed.textContent = labels.get(armed) ?? "";
     armed = undefined;
@@ -835,7 +877,10 @@ function actionPanel(id, who, done) {
       error.textContent = "";
       result.textContent = "";
       const text = comment.value.trim();
+      /** @type {Record<string, string>} */
       const body = text ? (verb === "cancel" ? { reason: text } : { comment: text }) : {};
+      // The approval is bound to the plan this page shows: refused (409) if the run moved on since.
+      if (verb === "approve" && shown?.approval?.planHash) body.planHash = shown.approval.planHash;
       for (const b of labels.keys()) b.disabled = true;
       api(`/v1/runs/${encodeURIComponent(id)}/${verb}`, { method: "POST", body }).then(
         () => {
@@ -868,6 +913,7 @@ function actionPanel(id, who, done) {
 
   /** @param {Run} run */
   const update = (run) => {
+    shown = run;
     const waiting = run.state === "waiting_approval";
     const open = !isTerminal(run.state);
     approve.hidden = !(who.can.approve && waiting);

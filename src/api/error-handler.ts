@@ -91,6 +91,8 @@ export function toProblem(err: unknown): { body: ProblemBody; headers: Record<st
     if (typeof err.details.runId === "string") body.runId = err.details.runId;
     // The condition is what an operator (or a script) acts on: name it as data, not only in prose.
     if (err.code === ErrorCode.StateLost) body.details = err.details;
+    // The approver's next request needs the plan the run waits on now.
+    if (err.code === ErrorCode.ApprovalPlanChanged) body.details = { planHash: err.details.planHash ?? null };
     return { body, headers: {} };
   }
   if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {

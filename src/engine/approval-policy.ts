@@ -146,3 +146,42 @@ function refuse(code: ErrorCode, message: string, details?: Record<string, unkno
     error: new SwitchoverError(code, message, details ? { details } : {}),
   };
 }
+
+/** Roles whose tokens may approve (admin passes every role check). */
+export const APPROVER_ROLES = ["approver", "admin"] as const;
+
+/**
+ * Skipping a step is deciding, alone, that a check or change does not matter. On a real run that
+ * has not failed that needs the second person: an approver who is not the requester. A failed run
+ * (or a dry-run) may be skipped past by an operator; the retried run still meets the policy's gate.
+ */
+export function decideSkip(
+  run: RunRecord,
+  stepId: string,
+  who: { by?: string; mayApprove: boolean },
+): SwitchoverError | undefined {
+  if (run.dryRun || run.state === "failed") return undefined;
+  if (who.by !== undefined && who.by === run.requestedBy) {
+    return new SwitchoverError(
+      ErrorCode.TwoPersonRule,
+      `run ${run.id} was requested by ${who.by}; skipping step ${stepId} of a real run that has not failed needs an approver who is not the requester`,
+      { details: { runId: run.id } },
+    );
+  }
+  if (!who.mayApprove) {
+    return new SwitchoverError(
+      ErrorCode.Forbidden,
+      `skipping step ${stepId} of real run ${run.id}, which has not failed, needs an approver (approver or admin role) who is not the requester`,
+      { details: { runId: run.id } },
+    );
+  }
+  return undefined;
+}
+
+/** The pending request of a parked run whose time ran out (the reconciler fails such runs). */
+export function expiredRequest(run: RunRecord, now: number): StepRecord | undefined {
+  if (run.state !== "waiting_approval") return undefined;
+  const step = run.steps.find((s) => s.approval?.status === "pending");
+  const expiresAt = step?.approval?.expiresAt;
+  return expiresAt !== undefined && now > expiresAt ? step : undefined;
+}

@@ -1,7 +1,7 @@
 // The run engine's front object: create runs (dry-run, real, pinned, revert), drive them, and the
 // human commands (approve, reject, cancel, retry, skip). No HTTP, queue or adapter inside: only ports.
 import { randomUUID } from "node:crypto";
-import { decideApproval, isGate } from "./approval-policy.js";
+import { decideApproval, decideSkip, expiredRequest, isGate } from "./approval-policy.js";
 import type { ApproveRequest } from "./approval-policy.js";
 import { canonicalHash } from "./canonical-hash.js";
 import { ErrorCode, SwitchoverError } from "./errors.js";
@@ -242,6 +242,23 @@ export class RunEngine {
     return saved;
   }
 
+  /**
+   * Fails a parked run whose request for approval expired unanswered (the reconciler's pass);
+   * undefined when the run is not (or no longer) such a run.
+   */
+  async expireApproval(runId: string): Promise<RunRecord | undefined> {
+    const run = await this.res.store.get(runId);
+    if (!run || !expiredRequest(run, this.res.clock.now())) return undefined;
+    return this.update(runId, async (current) => {
+      const step = expiredRequest(current, this.res.clock.now());
+      if (!step) return [];
+      return this.failGate(current, step, ErrorCode.ApprovalExpired, "switchover", {
+        message: `the request to approve step ${step.id} expired unanswered`,
+        status: "rejected",
+      });
+    });
+  }
+
   async reject(runId: string, actor: Actor = {}): Promise<RunRecord> {
     return this.update(runId, async (run) => {
       const step = this.awaitingApproval(run);
@@ -366,7 +383,14 @@ export class RunEngine {
    * Marks a step skipped (operator decision, reason required); a failed run then continues with
    * retry. Gates are never skipped: only approve or reject moves past one (see isGate).
    */
-  async skipStep(runId: string, stepId: string, actor: Actor & { reason: string }): Promise<RunRecord> {
+  async skipStep(
+    runId: string,
+    stepId: string,
+    actor: Actor & {
+      reason: string;
+      /** The caller holds an approver role (checked by the caller). */ mayApprove?: boolean;
+    },
+  ): Promise<RunRecord> {
     return this.update(runId, async (run) => {
       const index = run.steps.findIndex((s) => s.id === stepId);
       const step = run.steps[index];
@@ -388,6 +412,11 @@ export class RunEngine {
           },
         );
       }
+      const refused = decideSkip(run, stepId, {
+        ...(actor.by !== undefined ? { by: actor.by } : {}),
+        mayApprove: actor.mayApprove === true,
+      });
+      if (refused) throw refused;
       const from = step.state;
       assertStepTransition(stepId, from, "skipped");
       step.state = "skipped";

@@ -16,6 +16,8 @@ export interface ScheduleJobData {
   params: Record<string, ParamValue>;
   dryRun: boolean;
   reason?: string;
+  /** Who created the schedule: the requester of its runs (so never their approver). */
+  createdBy?: string;
 }
 
 export const RUN_JOB = "run";

@@ -1,6 +1,9 @@
 // Safety net for runs nobody will drive: a queued or running run whose lease is free and that has
 // no job left (its job failed after repeated worker deaths, or Redis lost it) is enqueued again.
 // Runs at worker start and periodically; the lease keeps a duplicate enqueue from executing twice.
+// The same pass fails parked runs whose request for approval expired unanswered, so a request
+// nobody answered ends the run instead of holding its targets until someone tries to approve it.
+import { expiredRequest } from "../engine/approval-policy.js";
 import type { RunEngine } from "../engine/engine.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { RunLeases } from "./run-lease.js";
@@ -43,8 +46,25 @@ export class RunReconciler {
     return revived;
   }
 
+  /** One pass over parked runs; returns the ids of the runs it failed as expired. */
+  async expireApprovals(): Promise<string[]> {
+    const runs = await this.deps.engine.list({ limit: this.deps.scan ?? 1_000 });
+    const now = (this.deps.now ?? Date.now)();
+    const expired: string[] = [];
+    for (const run of runs) {
+      if (!expiredRequest(run, now)) continue;
+      if (await this.deps.engine.expireApproval(run.id)) expired.push(run.id);
+    }
+    if (expired.length > 0)
+      this.deps.logger.warn({ runs: expired }, "requests for approval expired unanswered; runs failed");
+    return expired;
+  }
+
   start(everyMs: number): this {
     const tick = (): void => {
+      this.expireApprovals().catch((err: unknown) =>
+        this.deps.logger.warn({ err: String(err) }, "approval expiry pass failed"),
+      );
       this.reconcile().catch((err: unknown) =>
         this.deps.logger.warn({ err: String(err) }, "reconcile pass failed"),
       );

@@ -211,6 +211,7 @@ export class ScheduleService {
       runbook: spec.runbook,
       params: spec.params,
       dryRun: spec.dryRun,
+      createdBy: by,
       ...(spec.reason !== undefined ? { reason: spec.reason } : {}),
     };
     try {

@@ -145,5 +145,6 @@ export function buildReport(
   };
   if (run.startedAt !== undefined) report.startedAt = run.startedAt;
   if (run.finishedAt !== undefined) report.finishedAt = run.finishedAt;
+  if (run.breakGlass && run.breakGlass.length > 0) report.breakGlass = run.breakGlass.map((b) => ({ ...b }));
   return report;
 }

@@ -1,13 +1,14 @@
 // The run use cases behind the routes: start (idempotent, target-locked for real runs), the human
 // commands, revert, reads. Each reads as the flow it implements; HTTP stays in the routes.
 import { randomUUID } from "node:crypto";
-import type { Role } from "../config/schema.js";
+import type { ApprovalsConfig, Role } from "../config/schema.js";
+import { APPROVER_ROLES } from "../engine/approval-policy.js";
 import { canonicalHash } from "../engine/canonical-hash.js";
 import type { RunEngine } from "../engine/engine.js";
 import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 import type { RunStore } from "../engine/ports/run-store.js";
 import { buildRevertRunbook } from "../engine/revert.js";
-import type { RunRecord } from "../engine/run-record.js";
+import type { RunApprovalPolicy, RunRecord } from "../engine/run-record.js";
 import type { ParamValue, Runbook } from "../engine/runbook/model.js";
 import { resolveParams } from "../engine/runbook/params.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
@@ -23,8 +24,9 @@ import { ApiProblem, ProblemType } from "../api/problem.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
 import { runTargets } from "./run-targets.js";
 import type { TargetUniverse } from "./run-targets.js";
+import { BreakGlassNotifier } from "./break-glass-notifier.js";
 import { forViewers, toRunSummary, toRunView } from "./run-view.js";
-import type { RunSummaryView, RunView } from "./run-view.js";
+import type { ApprovalContext, RunSummaryView, RunView } from "./run-view.js";
 
 export interface RunServiceDeps {
   engine: RunEngine;
@@ -37,7 +39,6 @@ export interface RunServiceDeps {
   idempotency: IdempotencyStore;
   universe: TargetUniverse;
   metrics?: ServiceMetrics;
-  twoPersonRule: boolean;
   operatorRunbooks: readonly string[];
   /**
    * Throws while Redis has lost state (state-lost): every command here records a change (a run, an
@@ -46,6 +47,20 @@ export interface RunServiceDeps {
   stateGuard?: { assertIntact(): void };
   /** Waits until a connected Redis replica holds a new run's writes (absent: no waiting). */
   replicaAck?: { confirm(): Promise<void> };
+  /** config service.approvals: which real runs wait, for how many approvers, for how long. */
+  approvals: Pick<ApprovalsConfig, "required" | "approvers" | "expiresAfterSeconds">;
+  /** The configured tokens' names and roles: who a waiting run may be approved by. */
+  principals: ApprovalContext["principals"];
+  breakGlass: BreakGlassNotifier;
+}
+
+export interface ApproveInput {
+  comment?: string;
+  /** The plan hash the approver read (the run's approval.planHash). */
+  planHash?: string;
+  /** An admin alone, with a reason: proceed without the second person, loudly. */
+  breakGlass?: boolean;
+  reason?: string;
 }
 
 export interface StartRunInput {
@@ -118,20 +133,39 @@ export class RunService {
     });
   }
 
-  async approve(who: Principal, runId: string, comment?: string): Promise<RunView> {
+  /**
+   * One approver's yes (the engine's decideApproval: distinct approvers, never the requester, the
+   * plan they saw, expiry); break glass is an admin's alone. The run continues once enough agreed.
+   */
+  async approve(who: Principal, runId: string, input: ApproveInput = {}): Promise<RunView> {
     this.d.stateGuard?.assertIntact();
-    const run = await this.mustGet(runId);
-    if (this.d.twoPersonRule && run.requestedBy !== undefined && run.requestedBy === who.name) {
-      throw new ApiProblem(
-        403,
-        ProblemType.TwoPersonRule,
-        "Two-person rule",
-        `run ${runId} was requested by ${who.name}; another approver must approve it`,
-        { runId },
+    await this.mustGet(runId);
+    if (input.breakGlass && !who.roles.includes("admin")) {
+      throw ApiProblem.forbidden(
+        `token "${who.name}" may not break glass: only the admin role proceeds without a second person`,
       );
     }
-    const saved = await this.d.engine.approve(runId, { by: who.name, ...(comment ? { comment } : {}) });
-    await this.d.queue.enqueueRun(runId, saved.version);
+    let saved: RunRecord;
+    try {
+      saved = await this.d.engine.approve(runId, {
+        by: who.name,
+        ...(input.comment ? { comment: input.comment } : {}),
+        ...(input.planHash !== undefined ? { planHash: input.planHash } : {}),
+        ...(input.breakGlass ? { breakGlass: { reason: input.reason ?? "" } } : {}),
+      });
+    } catch (err) {
+      // An expired request failed the run: its targets are free again.
+      if (err instanceof SwitchoverError && err.code === ErrorCode.ApprovalExpired) {
+        const run = await this.d.engine.get(runId);
+        if (run) await this.settled(run);
+      }
+      throw err;
+    }
+    if (input.breakGlass) {
+      const event = BreakGlassNotifier.eventOf(saved);
+      if (event) void this.d.breakGlass.notify(event);
+    }
+    if (saved.state === "running") await this.d.queue.enqueueRun(runId, saved.version);
     return this.view(saved);
   }
 
@@ -158,7 +192,7 @@ export class RunService {
     try {
       const saved = await this.d.engine.retry(runId, { by: who.name, reason });
       await this.d.queue.enqueueRun(runId, saved.version);
-      return toRunView(saved, meta);
+      return toRunView(saved, meta, this.approvalContext());
     } catch (err) {
       if (relock) await this.d.locks.release(meta.targets, runId);
       throw err;
@@ -168,7 +202,13 @@ export class RunService {
   async skip(who: Principal, runId: string, stepId: string, reason: string): Promise<RunView> {
     this.d.stateGuard?.assertIntact();
     const before = await this.mustGet(runId);
-    const saved = await this.d.engine.skipStep(runId, stepId, { by: who.name, reason });
+    // On a real run that has not failed, skipping needs an approver who is not the requester
+    // (engine/approval-policy.ts decideSkip); the route already required the operator role.
+    const saved = await this.d.engine.skipStep(runId, stepId, {
+      by: who.name,
+      reason,
+      mayApprove: hasRole(who, ...APPROVER_ROLES),
+    });
     // A gate skipped while parked: the run continues now. A failed run continues with retry.
     if (before.state === "waiting_approval" && saved.state === "running") {
       await this.d.queue.enqueueRun(runId, saved.version);
@@ -258,6 +298,7 @@ export class RunService {
           params,
           dryRun: input.dryRun,
           requestedBy: who.name,
+          approvalPolicy: this.approvalPolicy(),
           ...(input.fromPlan !== undefined ? { fromPlan: input.fromPlan } : {}),
           ...(input.reason !== undefined ? { reason: input.reason } : {}),
           ...(revertOf !== undefined ? { revertOf } : {}),
@@ -284,7 +325,7 @@ export class RunService {
       await this.d.locks.release(targets, id);
       throw err;
     }
-    return { run: toRunView(run, meta), replayed: false };
+    return { run: toRunView(run, meta, this.approvalContext()), replayed: false };
   }
 
   private async lock(targets: readonly string[], runId: string): Promise<void> {
@@ -351,11 +392,21 @@ export class RunService {
   private async settled(run: RunRecord): Promise<RunView> {
     const meta = await this.d.meta.get(run.id);
     if (isTerminalRun(run.state)) await this.d.locks.release(meta.targets, run.id);
-    return toRunView(run, meta);
+    return toRunView(run, meta, this.approvalContext());
   }
 
   private async view(run: RunRecord): Promise<RunView> {
-    return toRunView(run, await this.d.meta.get(run.id));
+    return toRunView(run, await this.d.meta.get(run.id), this.approvalContext());
+  }
+
+  private approvalContext(): ApprovalContext {
+    return { principals: this.d.principals, now: Date.now() };
+  }
+
+  /** The policy a real run is created under (recorded on the run, so a config change later does not move it). */
+  private approvalPolicy(): RunApprovalPolicy {
+    const a = this.d.approvals;
+    return { required: a.required, approvers: a.approvers, expiresAfterMs: a.expiresAfterSeconds * 1_000 };
   }
 
   private async mustGet(runId: string): Promise<RunRecord> {

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness } from "./harness.js";
+import { eventually, startHarness } from "./harness.js";
 import type { Harness, TokenName } from "./harness.js";
 
 const BIN = resolve(import.meta.dirname, "../../bin/switchover.js");
@@ -169,6 +169,37 @@ describe("switchover CLI against the real service", () => {
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toContain("step go approved by approver2");
     expect(await h.touches("cli-gate")).toBe(1);
+  });
+
+  it("when an approval names a stale --plan-hash, then it is refused (4); an admin breaks glass only with --reason", async () => {
+    const r = await cli(["run", "gated", "-p", "key=cli-bg", "--real"]);
+    const id = runIdOf(r.stdout);
+    await eventually(async () => {
+      const show = await cli(["show", id, "-o", "json"]);
+      return (JSON.parse(show.stdout) as { state: string }).state === "waiting_approval" ? true : undefined;
+    });
+    const stale = await cli(["--context", "approver", "approve", id, "--plan-hash", "0".repeat(64)]);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toMatch(/409|approval-plan-changed|waits for approval of plan/);
+    const noReason = await cli(["--context", "admin", "approve", id, "--break-glass"]);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain("--reason");
+    const bg = await cli([
+      "--context",
+      "admin",
+      "approve",
+      id,
+      "--break-glass",
+      "--reason",
+      "nobody answers",
+    ]);
+    expect(bg.code, bg.stderr).toBe(0);
+    expect(bg.stdout).toContain(`BROKE GLASS on run ${id} (admin)`);
+    const w = await cli(["watch", id]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(await h.touches("cli-bg")).toBe(1);
+    const shown = await cli(["show", id]);
+    expect(shown.stdout).toContain("BREAK GLASS by admin at step go: nobody answers");
   });
 
   it("with --output json, then documents for programs: a run, a list, and NDJSON events ending in end", async () => {

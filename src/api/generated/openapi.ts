@@ -757,6 +757,8 @@ export interface components {
             required: number;
             approvedBy: string[];
             remaining: number;
+            /** @description Roles whose tokens may approve (never the requester, whatever their roles). */
+            roles: ("approver" | "admin")[];
             /** @description Token names that may still approve (approver or admin role, not the requester, not yet approved). */
             eligible: string[];
             requestedBy?: string;
@@ -987,6 +989,11 @@ export interface components {
                 error?: components["schemas"]["ErrorRecord"];
             }[];
             timeline: components["schemas"]["RunEvent"][];
+            /**
+             * @description Present when an admin proceeded without a second person (break glass): who, where, when
+             *     and why. The text and HTML reports open with it.
+             */
+            breakGlass?: components["schemas"]["BreakGlass"][];
         };
         DrillComparison: {
             scheduleId: string;

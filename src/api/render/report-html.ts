@@ -3,7 +3,7 @@
 // saved, mailed or attached to a post-mortem as it is.
 import type { components } from "../generated/openapi.js";
 import { comparisonText, reprocessText, rpoText } from "./report-text.js";
-import { formatDuration } from "./run-text.js";
+import { breakGlassLines, formatDuration } from "./run-text.js";
 import { escapeXml, renderTimelineSvg, STATE_COLOURS } from "./timeline-svg.js";
 
 type Report = components["schemas"]["RunReport"];
@@ -20,6 +20,7 @@ th,td{border-bottom:1px solid #e0e0e0;padding:.3em .6em;text-align:left;font-siz
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .state{display:inline-block;padding:0 .4em;border-radius:3px;color:#fff}
 .regressed{color:#c62828;font-weight:bold}
+.break-glass{background:#b71c1c;color:#fff;font-weight:bold;padding:.6em 1em;border-radius:4px;margin:.4em 0}
 figure{margin:1em 0}
 `;
 
@@ -61,6 +62,7 @@ export function renderReportHtml(r: Report): string {
   return [
     "<!DOCTYPE html>",
     `<html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${CSS}</style></head><body>`,
+    ...breakGlassLines(r.breakGlass).map((l) => `<p class="break-glass" role="alert">${e(l)}</p>`),
     `<h1>${e(title)}</h1>`,
     `<p class="sub">switchover drill report</p>`,
     `<dl class="figures">${figures.map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,

@@ -2,10 +2,11 @@
 // changes as `resource field: from → to`, and the recovery sentences the HTML report reuses.
 import type { Recovery, RunReport } from "../../runs/run-report.js";
 import { changeText } from "./change-text.js";
-import { formatDuration } from "./run-text.js";
+import { breakGlassLines, formatDuration } from "./run-text.js";
 
 export function renderReportText(r: RunReport): string {
   const lines = [
+    ...breakGlassLines(r.breakGlass),
     `report ${r.runId}  ${r.runbook}  ${r.dryRun ? "DRY-RUN" : "REAL RUN"}  ${r.state.toUpperCase()}  (trigger ${r.trigger})`,
     `RTO contribution ${formatDuration(r.rtoMs ?? undefined)}  queued ${formatDuration(r.queuedMs ?? undefined)}`,
     `time to recovery ${formatDuration(r.timeToRecoveryMs ?? undefined)}${r.timeToRecoveryMs === null ? " (not recovered)" : ""}`,

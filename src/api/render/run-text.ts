@@ -1,9 +1,10 @@
 // The terminal rendering of a run (Accept: text/plain): header, then one line per step with state,
 // attempt and duration, and under it each planned change as `resource field: from → to`
-// (an equality as `resource field = value (unchanged)`).
-import type { RunRecord, StepRecord } from "../../engine/run-record.js";
+// (an equality as `resource field = value (unchanged)`). Break glass opens the page, loudly; a run
+// waiting for approval says who may approve, who has and how many more are needed.
+import type { BreakGlassRecord, RunRecord, StepRecord } from "../../engine/run-record.js";
 import type { RunMeta } from "../../queue/run-meta.js";
-import type { RunSummaryView } from "../../runs/run-view.js";
+import type { ApprovalStatusView, RunSummaryView } from "../../runs/run-view.js";
 import { changeText } from "./change-text.js";
 
 export function formatDuration(ms: number | undefined): string {
@@ -36,8 +37,36 @@ const MARK: Record<string, string> = {
   verifying: "…",
 };
 
-export function renderRunText(run: RunRecord, meta: RunMeta, now = Date.now()): string {
-  const lines: string[] = [];
+/** One line per break glass, the same in the run view and the report. */
+export function breakGlassLines(records: readonly BreakGlassRecord[] | undefined): string[] {
+  return (records ?? []).map(
+    (b) =>
+      `!!! BREAK GLASS by ${b.by} at step ${b.stepId}: ${b.reason} (${iso(b.at)}; approved without a second person)`,
+  );
+}
+
+/** The waiting run's request for approval, in one line. */
+export function approvalLine(a: ApprovalStatusView): string {
+  const given = a.approvedBy.length;
+  const by = given > 0 ? ` by ${a.approvedBy.join(", ")}` : "";
+  const notBy = a.requestedBy ? `, not the requester (${a.requestedBy})` : "";
+  const eligible = a.eligible.length > 0 ? a.eligible.join(", ") : "nobody configured";
+  const expires =
+    a.expiresAt === undefined
+      ? ""
+      : a.expired
+        ? `; EXPIRED ${iso(a.expiresAt)}`
+        : `; expires ${iso(a.expiresAt)}`;
+  return `approval: ${given} of ${a.required} given${by} at step ${a.stepId} (${a.remaining} more needed); may approve: ${a.roles.join(" or ")} role${notBy}; eligible: ${eligible}${expires}${a.planHash ? `; plan ${a.planHash}` : ""}`;
+}
+
+export function renderRunText(
+  run: RunRecord,
+  meta: RunMeta,
+  now = Date.now(),
+  approval?: ApprovalStatusView,
+): string {
+  const lines: string[] = [...breakGlassLines(run.breakGlass)];
   const mode = run.dryRun ? "DRY-RUN" : "REAL RUN";
   lines.push(`run ${run.id}  ${run.runbook.metadata.name}  ${mode}  ${run.state.toUpperCase()}`);
   const who = run.requestedBy ? ` by ${run.requestedBy}` : "";
@@ -51,6 +80,7 @@ export function renderRunText(run: RunRecord, meta: RunMeta, now = Date.now()): 
   if (meta.targets.length > 0) lines.push(`targets ${meta.targets.join(", ")}`);
   if (run.pin) lines.push(`pinned to dry-run ${run.pin.runId}`);
   if (run.revertOf) lines.push(`reverts run ${run.revertOf}`);
+  if (approval) lines.push(approvalLine(approval));
   lines.push("");
   const idWidth = Math.max(4, ...run.steps.map((s) => s.id.length));
   const usesWidth = Math.max(4, ...run.steps.map((s) => s.uses.length));

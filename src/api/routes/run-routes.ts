@@ -19,6 +19,7 @@ import {
   listRunsQuery,
   noQuery,
   reasonBody,
+  rejectBody,
   revertBody,
   runIdSchema,
   stepIdSchema,
@@ -56,9 +57,9 @@ export function runRoutes(deps: ApiDeps): Router {
       await untilSettled(async () => (await deps.runs.record(id)).run.state, wait, gone.signal);
     }
     const { run, meta } = await deps.runs.record(id);
-    if (text) res.type("text/plain").send(renderRunText(run, meta));
+    const view = await deps.runs.get(id);
+    if (text) res.type("text/plain").send(renderRunText(run, meta, Date.now(), view.approval));
     else {
-      const view = await deps.runs.get(id);
       // A run nobody will drive says so, instead of sitting in queued/running without a word.
       if ((view.state === "queued" || view.state === "running") && (await noWorker(deps))) {
         view.waiting = "no worker is connected to the run queue: this run starts when one does";
@@ -85,13 +86,13 @@ export function runRoutes(deps: ApiDeps): Router {
 
   r.post("/runs/:id/approve", requireRole("approver"), ...body, async (req, res) => {
     const { id } = parseRequest(idParams, req.params, "params");
-    const { comment } = parseRequest(approveBody, req.body, "body");
-    res.json(await deps.runs.approve(principalOf(res), id, comment));
+    const input = parseRequest(approveBody, req.body, "body");
+    res.json(await deps.runs.approve(principalOf(res), id, input));
   });
 
   r.post("/runs/:id/reject", requireRole("approver"), ...body, async (req, res) => {
     const { id } = parseRequest(idParams, req.params, "params");
-    const { comment } = parseRequest(approveBody, req.body, "body");
+    const { comment } = parseRequest(rejectBody, req.body, "body");
     res.json(await deps.runs.reject(principalOf(res), id, comment));
   });
 

@@ -67,15 +67,31 @@ async function afterStart(
   return ExitCode.Ok;
 }
 
+interface GateOptions {
+  comment?: string;
+  planHash?: string;
+  breakGlass?: boolean;
+  reason?: string;
+}
+
 function gateAction(s: Session, verb: "approve" | "reject") {
-  return async (id: string, o: { comment?: string }) => {
-    const body: Schemas["ApproveRequest"] = o.comment ? { comment: o.comment } : {};
+  return async (id: string, o: GateOptions) => {
+    if (o.breakGlass && !o.reason?.trim()) throw usageError("--break-glass needs --reason <why>");
+    const body: Schemas["ApproveRequest"] = {
+      ...(o.comment ? { comment: o.comment } : {}),
+      ...(verb === "approve" && o.planHash ? { planHash: o.planHash } : {}),
+      ...(verb === "approve" && o.breakGlass ? { breakGlass: true, reason: o.reason! } : {}),
+    };
     const run = await s.api.json<Run>("POST", `/v1/runs/${enc(id)}/${verb}`, body);
     if (s.out.json) s.out.document(run);
-    else
-      s.out.line(
-        `${verb === "approve" ? "approved" : "rejected"} run ${run.id} (${s.target().context}): now ${run.state}`,
-      );
+    else {
+      const done = verb === "approve" ? (o.breakGlass ? "BROKE GLASS on" : "approved") : "rejected";
+      const more =
+        run.approval && run.approval.remaining > 0
+          ? ` (${run.approval.remaining} more approval(s) needed)`
+          : "";
+      s.out.line(`${done} run ${run.id} (${s.target().context}): now ${run.state}${more}`);
+    }
     s.exitCode = verb === "approve" ? ExitCode.Ok : exitCodeOfRunState(run.state);
   };
 }
@@ -131,8 +147,19 @@ export function runCommands(program: Command, s: Session): void {
   program
     .command("approve")
     .argument("<run>", "run id")
-    .description("grant the run's pending approval (an approver other than who started it)")
+    .description(
+      "grant the run's pending approval (an approver other than who started it); --break-glass: an admin alone, with --reason",
+    )
     .option("--comment <text>", "recorded with the approval")
+    .option(
+      "--plan-hash <hash>",
+      "the plan you reviewed (approval.planHash in `switchover show`); refused if the run now waits on another",
+    )
+    .option(
+      "--break-glass",
+      "admin only: proceed without a second person (audited, notified, shown on the run)",
+    )
+    .option("--reason <text>", "why you break glass (required with --break-glass)")
     .action(gateAction(s, "approve"));
 
   program

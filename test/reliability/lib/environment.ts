@@ -79,6 +79,10 @@ export function writeEnvironment(opts: EnvironmentOptions): SuiteEnvironment {
       },
       runbooksDir: join(repoRoot, "runbooks"),
       operatorRunbooks: ["*"],
+      // The sandbox says "all" (every real run waits for a second person); the suite's scenarios
+      // are about crashes, outages and leases, so only the runbooks' own gates wait here. A
+      // scenario about the policy passes its own approvals in opts.service.
+      approvals: { required: "runbook" },
       queue: {
         // Short enough that a killed worker's run comes back in seconds; not shorter: on a loaded
         // 2-core machine a live worker's renewals then arrive late and its job and lease move to

@@ -65,7 +65,11 @@ export function sandboxTokens(paths: SandboxPaths): Record<Role, string> {
   return tokens as Record<Role, string>;
 }
 
-/** The service section: demo tokens (hashes only), two-person rule on, the repository's runbooks. */
+/**
+ * The service section: demo tokens (hashes only), every real run approved by a second person
+ * (approvals.required all: the demo-approver token approves what demo-operator starts), the
+ * repository's runbooks.
+ */
 function sandboxService(tokens: Partial<Record<Role, string>>) {
   return {
     auth: {
@@ -76,6 +80,7 @@ function sandboxService(tokens: Partial<Record<Role, string>>) {
       })),
     },
     twoPersonRule: true,
+    approvals: { required: "all", approvers: 1, expiresAfterSeconds: 3_600 },
     runbooksDir: "runbooks",
     // The sandbox is for rehearsing: operators may run every runbook for real there.
     operatorRunbooks: ["*"],

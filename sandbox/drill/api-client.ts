@@ -1,5 +1,7 @@
 // A small client of the switchover HTTP API for the drills: start runs, wait for them, follow their
-// Server-Sent Events live, and read plans and reports as text.
+// Server-Sent Events live, and read plans and reports as text. Every real run waits for a second
+// person (approvals.required all): a client given a second person's client has that person approve
+// the plan the run waits on, as an on-call pair would.
 export interface RunSummary {
   id: string;
   state: string;
@@ -13,6 +15,8 @@ export interface RunSummary {
     finishedAt?: number;
   }[];
   error?: unknown;
+  /** Present while the run waits for approval. */
+  approval?: { stepId: string; planHash?: string; remaining: number; requestedAt: number };
 }
 
 export interface LiveEvent {
@@ -25,7 +29,56 @@ export class SwitchoverApi {
   constructor(
     readonly baseUrl: string,
     readonly token: string,
+    /** The approver (another token) who approves this client's real runs when they park. */
+    readonly secondPerson?: SwitchoverApi,
   ) {}
+
+  /** POST /v1/runs/{id}/approve, bound to the plan the approver read. */
+  async approve(id: string, body: { planHash?: string; comment?: string } = {}): Promise<RunSummary> {
+    const res = await this.#request(`/v1/runs/${id}/approve`, { method: "POST", body: JSON.stringify(body) });
+    return (await res.json()) as RunSummary;
+  }
+
+  /**
+   * A parked run is approved by the second person, once per request, bound to the plan it waits
+   * on; without a second person (or when it needs more approvers than that) waiting is an error.
+   */
+  async #approveParked(
+    run: RunSummary,
+    answered: Set<string>,
+    onApproved?: (line: string) => void,
+  ): Promise<void> {
+    const a = run.approval;
+    const request = a ? `${a.stepId}@${a.requestedAt}` : "";
+    if (!this.secondPerson || !a || answered.has(request)) {
+      throw new Error(
+        `run ${run.id} waits for approval${a ? ` at step ${a.stepId} (${a.remaining} more needed)` : ""}`,
+      );
+    }
+    answered.add(request);
+    await this.secondPerson.approve(run.id, {
+      ...(a.planHash ? { planHash: a.planHash } : {}),
+      comment: "drill: the second person reviewed the plan",
+    });
+    onApproved?.(`approved by the second person at step ${a.stepId} (plan ${a.planHash ?? "-"})`);
+  }
+
+  /** Until the run finishes: approves each time it parks (see #approveParked). */
+  async approveWhenParked(
+    id: string,
+    onApproved?: (line: string) => void,
+    timeoutMs = 600_000,
+  ): Promise<void> {
+    const answered = new Set<string>();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.run(id);
+      if (["succeeded", "failed", "cancelled"].includes(run.state)) return;
+      if (run.state === "waiting_approval") await this.#approveParked(run, answered, onApproved);
+      if (Date.now() > deadline) throw new Error(`run ${id} still ${run.state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 
   async #request(path: string, init: RequestInit & { accept?: string } = {}): Promise<Response> {
     const res = await fetch(`${this.baseUrl}${path}`, {
@@ -81,13 +134,14 @@ export class SwitchoverApi {
     return (await (await this.#request(`/v1/runs/${id}/report`)).json()) as Record<string, unknown>;
   }
 
-  /** Polls until the run is succeeded, failed or cancelled. */
+  /** Polls until the run is succeeded, failed or cancelled; a parked run is approved by the second person. */
   async waitFinished(id: string, timeoutMs = 600_000): Promise<RunSummary> {
     const deadline = Date.now() + timeoutMs;
+    const answered = new Set<string>();
     for (;;) {
       const run = await this.run(id);
       if (["succeeded", "failed", "cancelled"].includes(run.state)) return run;
-      if (run.state === "waiting_approval") throw new Error(`run ${id} waits for approval`);
+      if (run.state === "waiting_approval") await this.#approveParked(run, answered);
       if (Date.now() > deadline) throw new Error(`run ${id} still ${run.state} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -140,9 +140,13 @@ async function runLive(
   const started = await api.startRun(runbook, { params, dryRun: false, reason });
   const t0 = Date.now();
   say(`  run ${started.id} (${runbook}, real) — live events:`);
-  await api.follow(started.id, (e) => {
-    for (const line of describeEvent(e, t0)) say(`    ${line}`);
-  });
+  // The run parks for approval before its first change; the drill's second person approves it.
+  await Promise.all([
+    api.approveWhenParked(started.id, (line) => say(`    ${line}`)),
+    api.follow(started.id, (e) => {
+      for (const line of describeEvent(e, t0)) say(`    ${line}`);
+    }),
+  ]);
   return api.waitFinished(started.id);
 }
 

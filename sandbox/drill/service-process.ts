@@ -1,6 +1,7 @@
 // Starts the switchover service (`npm start`, API and worker in one process) as a child process for
-// a drill: an environment file derived from the sandbox's with a one-off admin token, its own Redis
-// key prefix, and the sandbox's fleets; stops it again with SIGTERM to its process group.
+// a drill: an environment file derived from the sandbox's with one-off tokens (the drill's admin, and
+// a second person who approves its real runs: the sandbox requires approval of every real run), its
+// own Redis key prefix, and the sandbox's fleets; stops it again with SIGTERM to its process group.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -19,10 +20,14 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** The sandbox environment plus an API token (only its SHA-256 is written) and a private prefix. */
+/**
+ * The sandbox environment plus two API tokens (only their SHA-256 are written): the drill's (admin)
+ * and its second person's (approver), who approves the drill's real runs; and a private prefix.
+ */
 export function writeDrillConfig(
   dir: string,
   token: string,
+  approverToken: string,
   runbooksDir = join(repoRoot, "runbooks"),
   service: Record<string, unknown> = {},
 ): string {
@@ -30,13 +35,18 @@ export function writeDrillConfig(
     string,
     Record<string, unknown>
   >;
-  const sha256 = createHash("sha256").update(token).digest("hex");
+  const sha256 = (t: string) => createHash("sha256").update(t).digest("hex");
   const doc = {
     ...base,
     redis: { ...base.redis, prefix: "switchover-drill" },
     service: {
       ...base.service,
-      auth: { tokens: [{ name: "drill", sha256, roles: ["admin"] }] },
+      auth: {
+        tokens: [
+          { name: "drill", sha256: sha256(token), roles: ["admin"] },
+          { name: "drill-approver", sha256: sha256(approverToken), roles: ["approver"] },
+        ],
+      },
       runbooksDir,
       ...service,
     },
@@ -44,7 +54,7 @@ export function writeDrillConfig(
   configSchema.parse(doc);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "switchover.yaml");
-  writeFileSync(file, `# drill environment: the sandbox's, with a one-off API token\n${stringify(doc)}`, {
+  writeFileSync(file, `# drill environment: the sandbox's, with one-off API tokens\n${stringify(doc)}`, {
     mode: 0o600,
   });
   return file;
@@ -65,7 +75,8 @@ export async function startService(
   opts: ServiceOptions = {},
 ): Promise<RunningService> {
   const token = randomBytes(24).toString("hex");
-  const configFile = writeDrillConfig(dir, token, opts.runbooksDir, opts.service);
+  const approverToken = randomBytes(24).toString("hex");
+  const configFile = writeDrillConfig(dir, token, approverToken, opts.runbooksDir, opts.service);
   const logFile = join(dir, "service.log");
   const log = createWriteStream(logFile, { flags: "a" });
   const child: ChildProcess = spawn("npm", ["start", "--silent"], {
@@ -108,7 +119,7 @@ export async function startService(
     await new Promise((r) => setTimeout(r, 500));
   }
   return {
-    api: new SwitchoverApi(url, token),
+    api: new SwitchoverApi(url, token, new SwitchoverApi(url, approverToken)),
     url,
     configFile,
     logFile,

@@ -219,13 +219,17 @@ export interface paths {
          *     default 1): each approval is recorded, and the run continues when the last one arrives.
          *     Send the `planHash` of the run's `approval` you read: if the run now waits on another
          *     plan the approval is refused (409, `approval-plan-changed`). A request older than
-         *     `approvals.expiresAfterSeconds` is not approved: the run fails (409, `approval-expired`)
-         *     and needs a new run.
+         *     `approvals.expiresAfterSeconds` is not approved: the run fails (409, `approval-expired`;
+         *     the reconciler also fails requests left unanswered past their expiry); `retry` parks it at
+         *     the gate again with a fresh request.
          *
          *     Break glass: an admin alone (the requester too) may proceed without a second person with
-         *     `breakGlass: true` and a `reason`; it is audited as `approval.break_glass`, notified to
-         *     `approvals.breakGlassWebhook`, logged at warn level, and shown in the run, its report and
-         *     the web page.
+         *     `breakGlass: true` and a `reason` (another role: 403; no reason: 422); it is audited as
+         *     `approval.break_glass`, POSTed to `approvals.breakGlassWebhook` as
+         *     `{event: "approval.break_glass", runId, runbook, stepId, by, requestedBy, reason,
+         *     planHash, at}` (no token or secret), logged at warn level, and shown in the run
+         *     (`breakGlass`), its report (`breakGlass`, a BREAK GLASS line in text, a banner in HTML)
+         *     and the web page.
          */
         post: operations["approveRun"];
         delete?: never;
@@ -315,7 +319,9 @@ export interface paths {
         put?: never;
         /**
          * Resume a failed run from its failed step (audited, reason required).
-         * @description Role: operator or admin. A real run takes its target locks again.
+         * @description Role: operator or admin. A real run takes its target locks again. A run whose gate was
+         *     rejected or expired parks at that gate again with a fresh request for approval (no grant
+         *     carries over): retry never reaches a change past a gate without a new approval.
          */
         post: operations["retryRun"];
         delete?: never;
@@ -338,11 +344,13 @@ export interface paths {
         put?: never;
         /**
          * Mark a step skipped (audited, reason required); a failed run continues with `retry`.
-         * @description Role: operator, approver or admin. A gate (an `approval` step, a step with `approval:`,
-         *     or a step the approval policy parked, pending or rejected) can never be skipped (409,
-         *     `gate-not-skippable`). Skipping a step of a real run that has not failed needs an
-         *     approver (or admin) who is not the run's requester (403, `two-person-rule` or
-         *     `forbidden`); steps of dry-runs and of failed runs may be skipped by operators.
+         * @description Role: operator or admin. A gate (an `approval` step, a step with `approval:`, or a step
+         *     the approval policy parked, pending or rejected) can never be skipped (409,
+         *     `gate-not-skippable`). Skipping a step of a real run that has not failed also needs the
+         *     approver role (or admin) and a caller who is not the run's requester (403,
+         *     `two-person-rule` for the requester, `forbidden` without the approver role); steps of
+         *     dry-runs and of failed runs may be skipped by operators, and the retried run still meets
+         *     the approval policy's gate.
          */
         post: operations["skipStep"];
         delete?: never;
@@ -650,6 +658,8 @@ export interface components {
              * @description Stable URN per kind of problem, e.g. urn:switchover:problem:validation,
              *     …:malformed-json, …:unauthorized, …:forbidden, …:two-person-rule, …:not-found,
              *     …:target-locked, …:target-unresolved, …:idempotency-key-reused, …:idempotency-in-progress,
+             *     …:gate-not-skippable, …:approval-plan-changed (details.planHash: the plan the run waits
+             *     on now), …:approval-expired, …:approval-rejected,
              *     …:payload-too-large, …:headers-too-large (431), …:unsupported-media-type, …:invalid-transition, …:params-invalid,
              *     …:plan-drift, …:pin-mismatch, …:not-revertible, …:state-lost (503), …:internal.
              */

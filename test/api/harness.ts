@@ -223,7 +223,7 @@ export function testConfig(
       },
       twoPersonRule: true,
       // Most API tests are about something else than the server's approval policy: only the
-      // runbooks' own gates wait (approvals.test.ts and auth-matrix.test.ts test "all").
+      // runbooks' own gates wait (approvals.test.ts tests "all" and its rules).
       approvals: { required: "runbook" },
       runbooksDir,
       // by-param is deliberately missing: operators may only dry-run it.

@@ -1,6 +1,6 @@
 // The approval rules as tables: which steps park under which policy, and what an approve request does.
 import { describe, expect, it } from "vitest";
-import { decideApproval, decideGate, isGate } from "./approval-policy.js";
+import { decideApproval, decideGate, decideSkip, expiredRequest, isGate } from "./approval-policy.js";
 import type { ApproveRequest } from "./approval-policy.js";
 import type { RunRecord, StepApproval } from "./run-record.js";
 
@@ -165,4 +165,60 @@ describe("decideApproval (2 of M, expires at 1000)", () => {
       expect(got).toBe(want);
     });
   }
+});
+
+describe("decideSkip: skipping a step of a real run that has not failed needs a second person", () => {
+  const cases: {
+    name: string;
+    state: RunRecord["state"];
+    dryRun?: boolean;
+    by: string;
+    mayApprove: boolean;
+    refused: string | null;
+  }[] = [
+    {
+      name: "requester, running",
+      state: "running",
+      by: "alice",
+      mayApprove: true,
+      refused: "TWO_PERSON_RULE",
+    },
+    { name: "operator, running", state: "running", by: "carol", mayApprove: false, refused: "FORBIDDEN" },
+    { name: "approver, running", state: "running", by: "bob", mayApprove: true, refused: null },
+    {
+      name: "requester, waiting",
+      state: "waiting_approval",
+      by: "alice",
+      mayApprove: true,
+      refused: "TWO_PERSON_RULE",
+    },
+    { name: "operator, queued", state: "queued", by: "carol", mayApprove: false, refused: "FORBIDDEN" },
+    { name: "requester, failed", state: "failed", by: "alice", mayApprove: false, refused: null },
+    {
+      name: "requester, dry-run",
+      state: "running",
+      dryRun: true,
+      by: "alice",
+      mayApprove: false,
+      refused: null,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ${c.refused ?? "allowed"}`, () => {
+      const r = { ...run({ dryRun: c.dryRun ?? false }), state: c.state };
+      expect(decideSkip(r, "s", { by: c.by, mayApprove: c.mayApprove })?.code ?? null).toBe(c.refused);
+    });
+  }
+});
+
+describe("expiredRequest", () => {
+  const pending: StepApproval = { status: "pending", requestedAt: 0, expiresAt: 1_000 };
+  it("is the parked step once its request is past expiresAt, and nothing before or after parking", () => {
+    const parked = { ...run({ approval: pending }), state: "waiting_approval" as const };
+    expect(expiredRequest(parked, 1_000)).toBeUndefined();
+    expect(expiredRequest(parked, 1_001)?.id).toBe("s");
+    expect(expiredRequest({ ...parked, state: "failed" }, 5_000)).toBeUndefined();
+    const noExpiry = { ...run({ approval: { status: "pending" } }), state: "waiting_approval" as const };
+    expect(expiredRequest(noExpiry, 5_000)).toBeUndefined();
+  });
 });

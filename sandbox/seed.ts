@@ -60,8 +60,65 @@ async function ensureTopicsOnce(cluster: "dc1" | "stretch", topics: ITopicConfig
   }
 }
 
+/**
+ * The consumer group the shipped MM2 runbooks default to (`group: orders-app`), with committed
+ * offsets on dc1's `orders`, so MM2 checkpoints it and a newcomer's first dry-run of `mm2-failover`
+ * finds a translation instead of "unknown group". Committed (after one marker record per partition,
+ * which MM2 needs to checkpoint anything) only where the group has none yet.
+ */
+export const defaultGroup = { groupId: "orders-app", topic: "orders" };
+
+async function ensureDefaultGroupOnce(): Promise<void> {
+  const admin = new Kafka({
+    clientId: "switchover-sandbox",
+    brokers: clusterBootstrap("dc1"),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({
+      groupId: defaultGroup.groupId,
+      topics: [defaultGroup.topic],
+    });
+    const partitions = committed?.partitions ?? [];
+    if (partitions.length > 0 && partitions.every((p) => p.offset !== "-1")) return;
+    // MM2 checkpoints a group only where an offset sync exists at or below its commit, and a topic
+    // that never held a record has none: write one marker record per partition first.
+    const kafka = new Kafka({
+      clientId: "switchover-sandbox",
+      brokers: clusterBootstrap("dc1"),
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [defaultGroup.topic] });
+      await producer.send({
+        topic: defaultGroup.topic,
+        acks: -1,
+        messages: meta.topics[0]!.partitions.map((p) => ({
+          partition: p.partitionId,
+          key: `sandbox-seed-${p.partitionId}`,
+          value: JSON.stringify({ seed: "sandbox", group: defaultGroup.groupId }),
+        })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const ends = await admin.fetchTopicOffsets(defaultGroup.topic);
+    await admin.setOffsets({
+      groupId: defaultGroup.groupId,
+      topic: defaultGroup.topic,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function seedReplicated(): Promise<void> {
   await ensureTopics("dc1", replicatedTopics);
+  await withRetries("dc1", ensureDefaultGroupOnce);
 }
 
 export async function seedStretch(): Promise<void> {

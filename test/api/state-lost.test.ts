@@ -5,9 +5,11 @@
 // restores the chain from the file, which continues it at the next seq, never at 1.
 // Each scenario runs on a redis-server of its own (random port 26400-26999), never the sandbox's.
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON the contract check has validated */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../src/audit/audit-log.js";
@@ -216,5 +218,62 @@ describe("state-lost: a Redis that lost data is detected and refused until resto
       tokens: h.tokens,
     });
     await expectStateLost(again, "fork");
+  });
+
+  it("when an operator uses the CLI, then audit verify names the condition (exit 1) and audit restore by an admin continues the chain (exit 0)", async () => {
+    const { redis, jsonl, h } = await setup(true);
+    await realRun(h, "cli");
+    const client = new Redis(redis.url);
+    await client.flushall();
+    client.disconnect();
+
+    const server = h.service.app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const home = mkdtempSync(join(tmpdir(), "so-cli-state-"));
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+        execFile(
+          process.execPath,
+          [resolve(import.meta.dirname, "../../bin/switchover.js"), ...args],
+          {
+            env: {
+              PATH: process.env.PATH ?? "",
+              HOME: home,
+              SWITCHOVER_CLI_CONFIG: join(home, "config.yaml"),
+            },
+          },
+          (err, stdout, stderr) =>
+            done({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+        ),
+      );
+    for (const who of ["viewer", "admin"] as const) {
+      const file = join(home, `${who}.token`);
+      writeFileSync(file, `${h.tokens[who]}\n`, { mode: 0o600 });
+      expect((await cli(["context", "set", who, "--url", base, "--token-file", file])).code).toBe(0);
+    }
+
+    const verify = await cli(["--context", "viewer", "audit", "verify"]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/^STATE LOST \(keyspace-lost\): /m);
+    expect(verify.stdout).toContain("switchover audit restore");
+    expect((await cli(["--context", "viewer", "audit", "restore"])).code).toBe(4);
+
+    const fileHead = Math.max(...fileSeqs(jsonl));
+    const restore = await cli(["--context", "admin", "audit", "restore"]);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout).toContain(
+      `audit chain restored (keyspace-lost): ${fileHead} entries written back, head ${fileHead}; the restore is entry ${fileHead + 1}`,
+    );
+    const again = await cli(["--context", "viewer", "audit", "verify"]);
+    expect(again.stdout).toMatch(new RegExp(`^audit chain intact: ${fileHead + 1} entries checked`, "m"));
   });
 });

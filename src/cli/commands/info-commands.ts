@@ -1,4 +1,5 @@
-// Read-only commands: runbooks, evaluate (pre-flight), posture, audit verify, whoami.
+// Read-only commands: runbooks, evaluate (pre-flight), posture, audit verify, whoami; and audit restore
+// (admin, after state-lost), which sits beside verify.
 import type { Command } from "commander";
 import type { Schemas } from "../api-client.js";
 import { usageError } from "../cli-error.js";
@@ -84,9 +85,36 @@ export function infoCommands(program: Command, s: Session): void {
         s.out.line(
           `audit chain intact: ${v.checked} entries checked${v.headHash ? `, head ${v.headHash}` : ""}`,
         );
+      else if (v.stateLost)
+        s.out.line(
+          `STATE LOST (${v.stateLost.condition}): ${v.stateLost.detail}\nrun commands are refused until an admin restores the chain from the audit file: switchover audit restore`,
+        );
       else
         s.out.line(
           `audit chain BROKEN at entry ${v.firstBroken?.seq ?? "?"}: ${v.firstBroken?.reason ?? "?"} (${v.checked} entries intact before it)`,
+        );
+    });
+
+  audit
+    .command("restore")
+    .description(
+      "admin: after Redis lost state (state-lost), re-import the audit chain from the service's audit file; the chain continues at the next seq",
+    )
+    .action(async () => {
+      const r = await s.api.json<Schemas["AuditRestore"]>(
+        "POST",
+        "/v1/audit/restore",
+        undefined,
+        undefined,
+        120_000,
+      );
+      if (s.out.json) return s.out.document(r);
+      s.out.line(
+        `audit chain restored (${r.condition}): ${r.imported} entries written back, head ${r.head}; the restore is entry ${r.entry.seq}`,
+      );
+      if (r.displaced > 0)
+        s.out.line(
+          `${r.displaced} entries Redis held that disagreed with the file were moved aside to ${r.displacedKey ?? "?"}`,
         );
     });
 

@@ -429,6 +429,10 @@ async function main(): Promise<void> {
     host: env.HOST,
     onListening: () =>
       logger.info({ port: env.PORT, host: env.HOST, mode: env.SWITCHOVER_MODE }, "switchover listening"),
+    onListenError: (reason) => {
+      process.stderr.write(`switchover failed to start: ${reason}\n`);
+      void service.close(0).finally(() => process.exit(1));
+    },
   });
 
   let stopping = false;

@@ -51,11 +51,32 @@ export interface ListenOptions {
   port: number;
   host: string;
   onListening?: () => void;
+  /** The server could not listen (port taken, address not available): a one-line reason. */
+  onListenError?: (reason: string) => void;
+}
+
+/** Why listening failed, in the words an operator needs at 3 a.m. */
+export function listenErrorReason(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `port ${port} on ${host} is already in use (another switchover, or another service): stop it, or set PORT to a free port`;
+    case "EADDRNOTAVAIL":
+      return `address ${host} is not on this machine: set HOST to one of its addresses (0.0.0.0 for all)`;
+    case "EACCES":
+      return `not allowed to listen on ${host}:${port} (ports below 1024 need privileges): set PORT above 1023`;
+    default:
+      return `cannot listen on ${host}:${port}: ${err.message}`;
+  }
 }
 
 /** An HTTP server for the app with the service's timeouts and problem+json for parser errors. */
-export function listenApi(app: Express, { port, host, onListening }: ListenOptions): Server {
+export function listenApi(app: Express, { port, host, onListening, onListenError }: ListenOptions): Server {
   const server = createServer(app);
+  if (onListenError) {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (!server.listening) onListenError(listenErrorReason(err, host, port));
+    });
+  }
   server.on("clientError", answerClientError);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,6 +1,8 @@
 // Boot refusals (issue 18, finding 12): a service that cannot write its audit file must not start.
 // Before the fix it listened, answered a run start with 500 and left a stray `queued` run.
 import { spawn } from "node:child_process";
+import { createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -51,5 +53,35 @@ describe("boot", () => {
     expect(output).toContain(`audit file ${unwritable} is not writable`);
     expect(output).toContain("SWITCHOVER_AUDIT_JSONL");
     expect(output).not.toContain("switchover listening");
+  });
+
+  it("when the port is taken, then one line says which and how to fix it, and the process exits 1", async () => {
+    const holder = createNetServer();
+    await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "so-boot-"));
+      const config = join(dir, "switchover.yaml");
+      writeFileSync(
+        config,
+        stringify({
+          apiVersion: "switchover/v1",
+          kind: "Environment",
+          redis: { url: "redis://127.0.0.1:16379", prefix: `boot-${process.pid}` },
+        }),
+      );
+      const { code, output } = await boot({
+        SWITCHOVER_CONFIG: config,
+        SWITCHOVER_AUDIT_JSONL: join(dir, "audit.jsonl"),
+        PORT: String(port),
+      });
+      expect(code).toBe(1);
+      expect(output).toContain(
+        `switchover failed to start: port ${port} on 127.0.0.1 is already in use (another switchover, or another service): stop it, or set PORT to a free port`,
+      );
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -340,6 +340,33 @@ describe("the web page", () => {
     await close(s);
   });
 
+  it("when a run waits, then its Approval row says who may approve; after an admin breaks glass, a banner says so", async () => {
+    const id = await gatedRun("web-break-glass");
+    const s = await signIn("viewer");
+    await s.page.goto(`${base}/#/runs/${id}`);
+    const row = s.page.locator("#approval-status");
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(
+      /0 of 1 given, 1 more needed at step go; may approve: approver or admin role, not the requester operator/,
+    );
+    expect(await s.page.locator("#break-glass").isVisible()).toBe(false);
+    const reason = "dc1 is gone and nobody answers";
+    const res = await call(h.service.app, "POST", `/v1/runs/${id}/approve`, {
+      token: h.tokens.admin,
+      body: { breakGlass: true, reason },
+    });
+    expect(res.status, res.text).toBe(200);
+    const banner = s.page.locator("#break-glass");
+    await banner.waitFor({ state: "visible" });
+    expect(await banner.textContent()).toContain(
+      `BREAK GLASS — admin approved step go without a second person`,
+    );
+    expect(await banner.textContent()).toContain(reason);
+    await runBadge(s.page, "succeeded").waitFor();
+    await shot(s.page, "08-break-glass-banner");
+    await close(s);
+  });
+
   it("when the list is filtered by state and runbook, then it shows only those runs and keeps the filter in the URL", async () => {
     const s = await signIn("viewer");
     await s.page.locator("tr[data-run]").first().waitFor();

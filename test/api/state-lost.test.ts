@@ -92,6 +92,13 @@ async function expectStateLost(h: Harness, condition: string, logger?: MemoryLog
     expect(refused.body.details).toMatchObject({ condition });
   }
   expect(await h.touches("refused")).toBe(0);
+  const schedule = await call(h.service.app, "POST", "/v1/schedules", {
+    token: h.tokens.admin,
+    body: { id: "while-lost", runbook: "touch-dc1", cron: "0 3 1 1 *" },
+  });
+  expect(schedule.status).toBe(503);
+  expect(schedule.body.type).toBe("urn:switchover:problem:state-lost");
+  expect(await h.redis.keys(`${h.prefix}:schedule*`)).toEqual([]);
 
   const verify = await call(h.service.app, "GET", "/v1/audit/verify", { token: h.tokens.viewer });
   expect(verify.status).toBe(200);

@@ -23,6 +23,8 @@ export function scheduleRoutes(deps: ApiDeps): Router {
   r.post("/schedules", requireRole("admin"), ...jsonBody(deps.service.limits.bodyBytes), async (req, res) => {
     parseRequest(noQuery, req.query, "query");
     const spec = parseRequest(scheduleBody, req.body, "body");
+    // The schedule is stored before its audit entry: refuse before either on a store that lost state.
+    deps.integrity?.assertIntact();
     // Refuse now what would fail at every firing: unknown runbook, bad params.
     const runbook = await deps.runs.runbook(spec.runbook);
     resolveParams(runbook.params, spec.params);
@@ -35,6 +37,7 @@ export function scheduleRoutes(deps: ApiDeps): Router {
   r.delete("/schedules/:scheduleId", requireRole("admin"), async (req, res) => {
     const { scheduleId } = parseRequest(idParams, req.params, "params");
     parseRequest(noQuery, req.query, "query");
+    deps.integrity?.assertIntact();
     if (!(await deps.schedules.remove(scheduleId)))
       throw ApiProblem.notFound(`schedule ${scheduleId} not found`);
     await deps.audit.append({

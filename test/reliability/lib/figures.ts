@@ -16,6 +16,12 @@ export interface Figures {
   runsExecutedTwice: number;
   /** Audit entries a transition history needed but the log (stream or JSONL) lacks. */
   auditEntriesLost: number;
+  /** Ways Redis lost data on purpose (FLUSHALL, restart without persistence, AOF rollback). */
+  redisLossScenarios: number;
+  /** Of those, how many the service detected (state-lost) before acting on the lost store. */
+  redisLossDetected: number;
+  /** Acknowledged audit entries (in the fsync'd file) missing from the chain after detection and restore. */
+  redisLossEntriesLost: number;
   /** One line per check, for the table's detail section. */
   notes: string[];
 }
@@ -26,6 +32,9 @@ const EMPTY: Figures = {
   inputsTried: 0,
   runsExecutedTwice: 0,
   auditEntriesLost: 0,
+  redisLossScenarios: 0,
+  redisLossDetected: 0,
+  redisLossEntriesLost: 0,
   notes: [],
 };
 
@@ -62,6 +71,12 @@ export function formatTable(f: Figures): string {
     ["runs executed twice (must be 0)", String(f.runsExecutedTwice)],
     ["audit entries lost (must be 0)", String(f.auditEntriesLost)],
   ];
+  if (f.redisLossScenarios > 0) {
+    rows.push(
+      ["Redis loss scenarios: losses detected", `${f.redisLossDetected}/${f.redisLossScenarios}`],
+      ["Redis loss scenarios: acknowledged audit entries lost (must be 0)", String(f.redisLossEntriesLost)],
+    );
+  }
   const w = Math.max(...rows.map(([k]) => k.length));
   const v = Math.max(...rows.map(([, x]) => x.length));
   const line = `+-${"-".repeat(w)}-+-${"-".repeat(v)}-+`;

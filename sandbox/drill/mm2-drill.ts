@@ -39,6 +39,12 @@ export interface Mm2DrillOptions {
   strandForMs?: number;
   /** ungraceful (default): dc1 is killed; graceful: a planned switchover with dc1 alive. */
   mode?: "ungraceful" | "graceful";
+  /**
+   * Lose these sandbox targets (`sandbox stop`, SIGKILL) in the middle of the failover, once its
+   * step `afterStep` has succeeded (`dc1` with the Redis HA option takes switchover's own Redis
+   * primary down too); they are started again before the failback.
+   */
+  midRunLoss?: { afterStep: string; targets: string[] };
 }
 
 export interface StateSnapshot {
@@ -136,18 +142,35 @@ async function runLive(
   params: Record<string, unknown>,
   say: (l: string) => void,
   reason: string,
+  midRun?: { afterStep: string; act: () => void },
 ): Promise<RunSummary> {
   const started = await api.startRun(runbook, { params, dryRun: false, reason });
   const t0 = Date.now();
   say(`  run ${started.id} (${runbook}, real) — live events:`);
+  const follow = api.follow(started.id, (e) => {
+    for (const line of describeEvent(e, t0)) say(`    ${line}`);
+  });
   // The run parks for approval before its first change; the drill's second person approves it.
-  await Promise.all([
-    api.approveWhenParked(started.id, (line) => say(`    ${line}`)),
-    api.follow(started.id, (e) => {
-      for (const line of describeEvent(e, t0)) say(`    ${line}`);
-    }),
-  ]);
-  return api.waitFinished(started.id);
+  const approve = api.approveWhenParked(started.id, (line) => say(`    ${line}`));
+  if (!midRun) {
+    await Promise.all([approve, follow]);
+    return api.waitFinished(started.id);
+  }
+  // Losing switchover's own Redis primary may break the event stream and fail a request or two
+  // while Sentinel promotes the replica: the drill keeps polling through it.
+  follow.catch((err: unknown) =>
+    say(`    (event stream ended: ${err instanceof Error ? err.message : String(err)})`),
+  );
+  approve.catch(() => undefined);
+  for (let acted = false; ;) {
+    const run = await api.run(started.id).catch(() => undefined);
+    if (run && !acted && run.steps.find((s) => s.id === midRun.afterStep)?.state === "succeeded") {
+      acted = true;
+      midRun.act();
+    }
+    if (run && ["succeeded", "failed", "cancelled"].includes(run.state)) return run;
+    await sleep(250);
+  }
 }
 
 async function topicIds(client: ClusterClient, topic: string): Promise<Map<number, number>> {
@@ -289,7 +312,25 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     }
 
     const tFailover = Date.now();
-    const failover = await runLive(api, "mm2-failover", params, say, `drill: dc1 lost (${opts.naming})`);
+    let lostMidRun: string[] = [];
+    const midRun = opts.midRunLoss;
+    const failover = await runLive(
+      api,
+      "mm2-failover",
+      params,
+      say,
+      `drill: dc1 lost (${opts.naming})`,
+      midRun && {
+        afterStep: midRun.afterStep,
+        act: () => {
+          say(
+            `    losing ${midRun.targets.join(", ")} mid-run (sandbox stop: SIGKILL), after ${midRun.afterStep}`,
+          );
+          sandboxCli(["stop", ...midRun.targets]);
+          lostMidRun = midRun.targets;
+        },
+      },
+    );
     const failoverMs = Date.now() - tFailover;
     if (failover.state !== "succeeded")
       throw new Error(`failover ${failover.id} ${failover.state}: ${JSON.stringify(failover.error ?? "")}`);
@@ -342,6 +383,11 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       say("restarting dc1 (sandbox start dc1-kafka)");
       sandboxCli(["start", "dc1-kafka"]);
       dc1Down = false;
+    }
+    if (lostMidRun.length > 0) {
+      say(`restarting ${lostMidRun.join(", ")} (sandbox start)`);
+      sandboxCli(["start", ...lostMidRun]);
+      lostMidRun = [];
     }
     // Failback is planned: stop producing, let consumers drain dc2, then switch.
     await producer.command("stop");

@@ -92,6 +92,27 @@ async function expectStateLost(h: Harness, condition: string, logger?: MemoryLog
     expect(refused.body.details).toMatchObject({ condition });
   }
   expect(await h.touches("refused")).toBe(0);
+  // Every other command that records a change: refused before the run is even looked up.
+  const someRun = "00000000-0000-4000-8000-000000000000";
+  const commands: Array<[string, string, Record<string, unknown>?]> = [
+    ["approver", `/v1/runs/${someRun}/approve`],
+    ["approver", `/v1/runs/${someRun}/reject`],
+    ["operator", `/v1/runs/${someRun}/cancel`],
+    ["operator", `/v1/runs/${someRun}/retry`, { reason: "state-lost test" }],
+    ["operator", `/v1/runs/${someRun}/steps/touch/skip`, { reason: "state-lost test" }],
+    ["operator", `/v1/runs/${someRun}/revert`],
+  ];
+  for (const [who, path, body] of commands) {
+    const res = await call(h.service.app, "POST", path, {
+      token: h.tokens[who as "approver" | "operator"],
+      ...(body ? { body } : {}),
+    });
+    expect({ path, status: res.status, type: res.body.type as unknown }).toEqual({
+      path,
+      status: 503,
+      type: "urn:switchover:problem:state-lost",
+    });
+  }
   const schedule = await call(h.service.app, "POST", "/v1/schedules", {
     token: h.tokens.admin,
     body: { id: "while-lost", runbook: "touch-dc1", cron: "0 3 1 1 *" },

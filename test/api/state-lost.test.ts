@@ -304,4 +304,49 @@ describe("state-lost: a Redis that lost data is detected and refused until resto
     const again = await cli(["--context", "viewer", "audit", "verify"]);
     expect(again.stdout).toMatch(new RegExp(`^audit chain intact: ${fileHead + 1} entries checked`, "m"));
   });
+
+  it("when Redis rolls back while a real run is mid-step, then the step in hand may finish but no later step applies", async () => {
+    const redis = await startOwnRedis({ appendonly: true });
+    cleanups.push(() => redis.close());
+    const dir = mkdtempSync(join(tmpdir(), "so-state-lost-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const h = await harness({
+      redisUrl: redis.url,
+      auditJsonlPath: join(dir, "audit.jsonl"),
+      runbooks: {
+        "three-touches": `
+apiVersion: switchover/v1
+kind: Runbook
+metadata: { name: three-touches }
+steps:
+  - { id: first, uses: test.touch, with: { cluster: dc1, key: first } }
+  - { id: second, uses: test.touch, with: { cluster: dc1, key: second, holdMs: 4000 } }
+  - { id: third, uses: test.touch, with: { cluster: dc1, key: third } }
+`,
+      },
+    });
+    const started = await call(h.service.app, "POST", "/v1/runbooks/three-touches/runs", {
+      token: h.tokens.admin,
+      body: { dryRun: false },
+    });
+    expect(started.status, started.text).toBe(202);
+    const id = started.body.id as string;
+    await eventually(async () => {
+      const run = await call(h.service.app, "GET", `/v1/runs/${id}`, { token: h.tokens.viewer });
+      return run.body.steps[1].state === "applying" ? true : undefined;
+    }, 20_000);
+    // While the second step holds: an acknowledged entry after the snapshot, then the rollback loses it.
+    const copy = redis.snapshot();
+    const schedule = await call(h.service.app, "POST", "/v1/schedules", {
+      token: h.tokens.admin,
+      body: { id: "acknowledged-then-lost", runbook: "touch-dc1", cron: "0 3 1 1 *" },
+    });
+    expect(schedule.status).toBe(201);
+    await redis.rollBackTo(copy);
+
+    await expectStateLost(h, "head-behind");
+    await eventually(async () => ((await h.touches("second")) === 1 ? true : undefined), 15_000);
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(await h.touches("third")).toBe(0);
+  });
 });

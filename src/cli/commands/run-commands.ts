@@ -199,7 +199,9 @@ export function runCommands(program: Command, s: Session): void {
     .command("skip")
     .argument("<run>", "run id")
     .argument("<step>", "step id")
-    .description("mark a failed or waiting step skipped (then retry continues after it)")
+    .description(
+      "mark a step skipped (then retry continues after it); gates never; on a real run that has not failed, only an approver other than the requester",
+    )
     .requiredOption("--reason <text>", "why (required, recorded)")
     .action(async (id: string, step: string, o: { reason: string }) => {
       const run = await s.api.json<Run>("POST", `/v1/runs/${enc(id)}/steps/${enc(step)}/skip`, {

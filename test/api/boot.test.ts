@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { REDIS_URL } from "./harness.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -42,7 +43,7 @@ describe("boot", () => {
         apiVersion: "switchover/v1",
         kind: "Environment",
         clusters: { a: { bootstrapServers: ["127.0.0.1:1"] } },
-        redis: { url: "redis://127.0.0.1:16379", prefix: `boot-${process.pid}` },
+        redis: { url: REDIS_URL, prefix: `boot-${process.pid}` },
       }),
     );
     // A directory that does not exist stands in for the container's read-only /etc/switchover:
@@ -67,7 +68,7 @@ describe("boot", () => {
         stringify({
           apiVersion: "switchover/v1",
           kind: "Environment",
-          redis: { url: "redis://127.0.0.1:16379", prefix: `boot-${process.pid}` },
+          redis: { url: REDIS_URL, prefix: `boot-${process.pid}` },
         }),
       );
       const { code, output } = await boot({

@@ -431,7 +431,10 @@ async function main(): Promise<void> {
       logger.info({ port: env.PORT, host: env.HOST, mode: env.SWITCHOVER_MODE }, "switchover listening"),
     onListenError: (reason) => {
       process.stderr.write(`switchover failed to start: ${reason}\n`);
-      void service.close(0).finally(() => process.exit(1));
+      // Close what started, but never hang on it (a Redis that is unreachable too would hold close).
+      const exit = (): never => process.exit(1);
+      setTimeout(exit, 3_000);
+      void service.close(0).finally(exit);
     },
   });
 

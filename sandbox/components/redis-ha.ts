@@ -5,7 +5,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { logFile, pidFile } from "../lib/paths.js";
 import {
   isAlive,
@@ -18,6 +17,7 @@ import {
   waitFor,
 } from "../lib/process.js";
 import { HOST, redisHa } from "../topology.js";
+import { askRedis, redisServerArgs } from "./redis.js";
 import { SandboxError } from "./types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
 
@@ -25,26 +25,6 @@ type Node = (typeof redisHa.nodes)[number];
 type Sentinel = (typeof redisHa.sentinels)[number];
 
 const [primary] = redisHa.nodes as [Node, Node];
-
-async function ask<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
-  const client = new Redis({
-    host: HOST,
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_000,
-    retryStrategy: () => null,
-  });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    return await fn(client);
-  } catch {
-    return undefined;
-  } finally {
-    client.disconnect();
-  }
-}
 
 function requireBinary(id: string, binary: string, pkg: string): void {
   if (spawnSync(binary, ["--version"]).error) {
@@ -61,7 +41,7 @@ async function requirePortFree(id: string, port: number): Promise<void> {
 /** Which node Sentinel (any one that answers) names as the master now. */
 export async function currentMaster(): Promise<{ host: string; port: number } | undefined> {
   for (const s of redisHa.sentinels) {
-    const addr = await ask(
+    const addr = await askRedis(
       s.port,
       (c) =>
         c.call("SENTINEL", "get-master-addr-by-name", redisHa.master) as Promise<[string, string] | null>,
@@ -75,7 +55,9 @@ function nodeComponent(node: Node): Component {
   const status = async (paths: SandboxPaths): Promise<ComponentStatus> => {
     const pid = readPid(pidFile(paths, node.id));
     const alive = isAlive(pid);
-    const role = alive ? await ask(node.port, async (c) => (await c.call("ROLE")) as [string]) : undefined;
+    const role = alive
+      ? await askRedis(node.port, async (c) => (await c.call("ROLE")) as [string])
+      : undefined;
     return {
       id: node.id,
       healthy: role !== undefined,
@@ -98,46 +80,26 @@ function nodeComponent(node: Node): Component {
         await requirePortFree(node.id, node.port);
         const dir = join(paths.state, node.id);
         mkdirSync(dir, { recursive: true });
-        // A node that comes back after a failover rejoins as a replica of whoever Sentinel names.
+        // A fresh primary starts as primary; any other node (a replica, or a primary returning after a
+        // failover) joins as a replica of whoever Sentinel names now.
         const master =
           node.id === primary.id && !existsSync(join(dir, "appendonlydir"))
             ? undefined
-            : await currentMaster();
-        const replicaOf =
-          node.id === primary.id
-            ? master && master.port !== node.port
-              ? master
-              : undefined
-            : (master ?? { host: HOST, port: primary.port });
+            : ((await currentMaster()) ??
+              (node.id === primary.id ? undefined : { host: HOST, port: primary.port }));
+        const replicaOf = master && master.port !== node.port ? master : undefined;
         spawnDetached({
           command: "redis-server",
+          // The orchestrator's record: every write fsync'd before it is acknowledged.
           args: [
-            "--bind",
-            HOST,
-            "--port",
-            String(node.port),
-            "--dir",
-            dir,
-            // The orchestrator's record: every write fsync'd before it is acknowledged.
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-            "--maxmemory-policy",
-            "noeviction",
-            "--daemonize",
-            "no",
-            ...(replicaOf && replicaOf.port !== node.port
-              ? ["--replicaof", replicaOf.host, String(replicaOf.port)]
-              : []),
+            ...redisServerArgs(node.port, dir, "always"),
+            ...(replicaOf ? ["--replicaof", replicaOf.host, String(replicaOf.port)] : []),
           ],
           log,
           pidFile: pids,
         });
       }
-      const up = async (): Promise<boolean> => (await ask(node.port, (c) => c.ping())) === "PONG";
+      const up = async (): Promise<boolean> => (await askRedis(node.port, (c) => c.ping())) === "PONG";
       if (!(await waitFor(up, timeoutMs, 100, () => isAlive(readPid(pids))))) {
         await stopProcess(pids, 2_000);
         throw new SandboxError(
@@ -160,7 +122,7 @@ function sentinelComponent(sentinel: Sentinel): Component {
     const pid = readPid(pidFile(paths, sentinel.id));
     const alive = isAlive(pid);
     const master = alive
-      ? await ask(
+      ? await askRedis(
           sentinel.port,
           (c) =>
             c.call("SENTINEL", "get-master-addr-by-name", redisHa.master) as Promise<[string, string] | null>,
@@ -210,7 +172,7 @@ function sentinelComponent(sentinel: Sentinel): Component {
       }
       const knowsMaster = async (): Promise<boolean> =>
         Boolean(
-          await ask(sentinel.port, (c) => c.call("SENTINEL", "get-master-addr-by-name", redisHa.master)),
+          await askRedis(sentinel.port, (c) => c.call("SENTINEL", "get-master-addr-by-name", redisHa.master)),
         );
       if (!(await waitFor(knowsMaster, timeoutMs, 200, () => isAlive(readPid(pids))))) {
         await stopProcess(pids, 2_000);

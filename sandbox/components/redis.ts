@@ -19,10 +19,11 @@ import { HOST, redis } from "../topology.js";
 import { SandboxError } from "./types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
 
-async function ping(): Promise<boolean> {
+/** One short-lived client: `fn`'s answer, or undefined when the server is not reachable. */
+export async function askRedis<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
   const client = new Redis({
     host: HOST,
-    port: redis.port,
+    port,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 1_000,
@@ -31,10 +32,25 @@ async function ping(): Promise<boolean> {
   client.on("error", () => undefined);
   try {
     await client.connect();
-    return (await client.ping()) === "PONG";
+    return await fn(client);
+  } catch {
+    return undefined;
   } finally {
     client.disconnect();
   }
+}
+
+/** redis-server in the foreground on HOST with AOF on and snapshots off; more args appended. */
+export function redisServerArgs(port: number, dir: string, appendfsync: "everysec" | "always"): string[] {
+  return [
+    ...["--bind", HOST, "--port", String(port), "--dir", dir],
+    ...["--appendonly", "yes", "--appendfsync", appendfsync, "--save", ""],
+    ...["--maxmemory-policy", "noeviction", "--daemonize", "no"],
+  ];
+}
+
+async function ping(): Promise<boolean> {
+  return (await askRedis(redis.port, (c) => c.ping())) === "PONG";
 }
 
 async function status(paths: SandboxPaths): Promise<ComponentStatus> {
@@ -42,7 +58,7 @@ async function status(paths: SandboxPaths): Promise<ComponentStatus> {
   const alive = isAlive(pid);
   return {
     id: redis.id,
-    healthy: alive && (await ping().catch(() => false)),
+    healthy: alive && (await ping()),
     pid: alive ? pid : undefined,
     endpoints: [`redis://${HOST}:${redis.port}`],
     rssBytes: rssBytes(pid),
@@ -73,24 +89,7 @@ export const redisComponent: Component = {
       mkdirSync(dir, { recursive: true });
       spawnDetached({
         command: "redis-server",
-        args: [
-          "--bind",
-          HOST,
-          "--port",
-          String(redis.port),
-          "--dir",
-          dir,
-          "--appendonly",
-          "yes",
-          "--appendfsync",
-          "everysec",
-          "--save",
-          "",
-          "--maxmemory-policy",
-          "noeviction",
-          "--daemonize",
-          "no",
-        ],
+        args: redisServerArgs(redis.port, dir, "everysec"),
         log,
         pidFile: pids,
       });

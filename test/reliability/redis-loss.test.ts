@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startOwnRedis } from "../lib/own-redis.js";
 import type { OwnRedis } from "../lib/own-redis.js";
 import { writeEnvironment } from "./lib/environment.js";
+import { callApi } from "./lib/api-process.js";
 import { addFigures } from "./lib/figures.js";
 import { spawnService, until } from "./lib/processes.js";
 import type { ServiceChild } from "./lib/processes.js";
@@ -71,25 +72,7 @@ interface Api {
 
 function api(url: string): Api {
   return {
-    async call(token, method, path, body) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed };
-    },
+    call: (token, method, path, body) => callApi(url, token, method, path, body),
   };
 }
 

@@ -24,6 +24,35 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
+/** One request to the service as a client makes it: JSON in, JSON (or text) out, 30 s at most. */
+export async function callApi(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  onResponse?: (status: number, text: string) => void,
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  onResponse?.(res.status, text);
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* text/plain */
+  }
+  return { status: res.status, body: parsed };
+}
+
 export async function startApi(env: SuiteEnvironment, name = "api"): Promise<ApiHandle> {
   const logFile = join(env.dir, `${name}.log`);
   const destination = pino.destination({ dest: logFile, sync: true });
@@ -44,26 +73,11 @@ export async function startApi(env: SuiteEnvironment, name = "api"): Promise<Api
     logFile,
     responses,
     async call(token, method, path, body) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
+      return callApi(url, token, method, path, body, (status, text) => {
+        responses.push(text);
+        // Kept on disk too: the secret scan reads everything the suite's processes and clients saw.
+        appendFileSync(join(env.dir, "api-responses.log"), `${method} ${path} ${status}\n${text}\n`);
       });
-      const text = await res.text();
-      responses.push(text);
-      // Kept on disk too: the secret scan reads everything the suite's processes and clients saw.
-      appendFileSync(join(env.dir, "api-responses.log"), `${method} ${path} ${res.status}\n${text}\n`);
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* text/plain */
-      }
-      return { status: res.status, body: parsed };
     },
     async close() {
       server.closeAllConnections();

@@ -22,6 +22,18 @@ export interface Figures {
   redisLossDetected: number;
   /** Acknowledged audit entries (in the fsync'd file) missing from the chain after detection and restore. */
   redisLossEntriesLost: number;
+  /** Sentinel failovers forced by losing the datacenter of the Redis primary (one of the loss scenarios). */
+  sentinelFailovers: number;
+  /** Of those, how many kept the chain whole with nothing to detect or restore. */
+  sentinelFailoversIntact: number;
+  /** /readyz probes while a datacenter (its Kafka, Connect, Redis primary, Sentinel) was down, after promotion. */
+  dcLossReadinessProbes: number;
+  /** Of those, how many answered 200. */
+  dcLossReadinessOk: number;
+  /** Authorization cases sent (endpoint × caller, and run command × caller × run state). */
+  authorizationCases: number;
+  /** Cases where a caller got past the policy: an answer the table refuses, or a change applied without it. */
+  authorizationBypasses: number;
   /** One line per check, for the table's detail section. */
   notes: string[];
 }
@@ -35,6 +47,12 @@ const EMPTY: Figures = {
   redisLossScenarios: 0,
   redisLossDetected: 0,
   redisLossEntriesLost: 0,
+  sentinelFailovers: 0,
+  sentinelFailoversIntact: 0,
+  dcLossReadinessProbes: 0,
+  dcLossReadinessOk: 0,
+  authorizationCases: 0,
+  authorizationBypasses: 0,
   notes: [],
 };
 
@@ -71,11 +89,32 @@ export function formatTable(f: Figures): string {
     ["runs executed twice (must be 0)", String(f.runsExecutedTwice)],
     ["audit entries lost (must be 0)", String(f.auditEntriesLost)],
   ];
-  if (f.redisLossScenarios > 0) {
+  if (f.authorizationCases > 0) {
     rows.push(
-      ["Redis loss scenarios: losses detected", `${f.redisLossDetected}/${f.redisLossScenarios}`],
+      ["authorization cases tried", String(f.authorizationCases)],
+      ["authorization bypasses (must be 0)", String(f.authorizationBypasses)],
+    );
+  }
+  if (f.redisLossScenarios > 0) {
+    // A Sentinel failover that kept everything has no loss to detect; it counts as intact instead.
+    const lossy = f.redisLossScenarios - f.sentinelFailoversIntact;
+    rows.push(
+      [
+        "Redis loss scenarios (FLUSHALL, no-AOF restart, AOF rollback, Sentinel failover)",
+        String(f.redisLossScenarios),
+      ],
+      ["Redis loss scenarios: losses detected", `${f.redisLossDetected}/${lossy}`],
       ["Redis loss scenarios: acknowledged audit entries lost (must be 0)", String(f.redisLossEntriesLost)],
     );
+    if (f.sentinelFailovers > 0) {
+      rows.push([
+        "Sentinel failovers with the chain intact",
+        `${f.sentinelFailoversIntact}/${f.sentinelFailovers}`,
+      ]);
+    }
+  }
+  if (f.dcLossReadinessProbes > 0) {
+    rows.push(["/readyz 200 during a DC loss", `${f.dcLossReadinessOk}/${f.dcLossReadinessProbes}`]);
   }
   const w = Math.max(...rows.map(([k]) => k.length));
   const v = Math.max(...rows.map(([, x]) => x.length));

@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler, Response } from "express";
 import type { Role } from "../config/schema.js";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 import { ApiProblem, ProblemType } from "./problem.js";
 
 export interface Principal {
@@ -60,7 +61,8 @@ export function requireRole(...allowed: Role[]): RequestHandler {
     const p = principalOf(res);
     if (hasRole(p, ...allowed)) return next();
     next(
-      ApiProblem.forbidden(
+      new SwitchoverError(
+        ErrorCode.Forbidden,
         `token "${p.name}" (roles: ${p.roles.join(", ")}) needs one of: ${[...allowed, "admin"].join(", ")}`,
       ),
     );

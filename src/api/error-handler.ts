@@ -4,7 +4,7 @@ import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 import type { Logger } from "../engine/ports/logger.js";
 import { ApiProblem, problemTypeUri, ProblemType } from "./problem.js";
-import type { FieldError, ProblemBody } from "./problem.js";
+import type { FieldError, LockHolder, ProblemBody } from "./problem.js";
 
 interface BodyParserError {
   type: string;
@@ -44,6 +44,24 @@ const TITLES: Record<number, string> = {
   504: "Timed out",
 };
 
+/** Titles that say more than the status's own (the problem type stays the code's). */
+const CODE_TITLES: Partial<Record<ErrorCode, string>> = {
+  TARGET_LOCKED: "Target is locked",
+  IDEMPOTENCY_KEY_REUSED: "Idempotency-Key reused",
+  IDEMPOTENCY_IN_PROGRESS: "Request in progress",
+  TWO_PERSON_RULE: "Two-person rule",
+};
+
+function isLockHolder(v: unknown): v is LockHolder {
+  if (typeof v !== "object" || v === null) return false;
+  const { runId, target, since } = v as Record<string, unknown>;
+  return (
+    typeof runId === "string" &&
+    typeof target === "string" &&
+    (since === undefined || typeof since === "number")
+  );
+}
+
 /** SwitchoverError details that carry located problems become `errors`. */
 function fieldErrors(details: Record<string, unknown>): FieldError[] | undefined {
   const problems = details.problems;
@@ -80,7 +98,7 @@ export function toProblem(err: unknown): { body: ProblemBody; headers: Record<st
     const status = err.httpStatus >= 400 && err.httpStatus <= 599 ? err.httpStatus : 500;
     const body: ProblemBody = {
       type: problemTypeUri(err.code.toLowerCase().replace(/_/g, "-")),
-      title: TITLES[status] ?? "Error",
+      title: CODE_TITLES[err.code] ?? TITLES[status] ?? "Error",
       status,
       detail: status >= 500 && err.code === "INTERNAL" ? "internal error" : err.message,
       code: err.code,
@@ -89,6 +107,8 @@ export function toProblem(err: unknown): { body: ProblemBody; headers: Record<st
     const errors = fieldErrors(err.details);
     if (errors) body.errors = errors;
     if (typeof err.details.runId === "string") body.runId = err.details.runId;
+    // Who holds the target, so the caller can follow or wait for that run.
+    if (isLockHolder(err.details.lockHolder)) body.lockHolder = err.details.lockHolder;
     // The condition is what an operator (or a script) acts on: name it as data, not only in prose.
     if (err.code === ErrorCode.StateLost) body.details = err.details;
     // The approver's next request needs the plan the run waits on now.

@@ -1,18 +1,21 @@
 // RFC 9457 problem details: the one error shape the API answers with. ApiProblem is thrown by the
-// API layer for HTTP-only failures; everything else is mapped in the central error handler.
+// API layer for transport failures only (authentication, 404 for a path no route serves, 405, 406,
+// 413, 415, 429, malformed or invalid request shapes); every domain failure is a SwitchoverError,
+// whose code the central error handler turns into status and problem type.
 import type { components } from "./generated/openapi.js";
 
 export type ProblemBody = components["schemas"]["Problem"];
 export type FieldError = components["schemas"]["FieldError"];
 export type LockHolder = components["schemas"]["LockHolder"];
 
-/** Stable problem types: the slug after `urn:switchover:problem:`. Never rename one. */
+/**
+ * The transport problem types: the slug after `urn:switchover:problem:`. Never rename one. Domain
+ * problem types are the SwitchoverError codes in kebab case (`TARGET_LOCKED` → `target-locked`).
+ */
 export const ProblemType = {
   MalformedJson: "malformed-json",
   MalformedRequest: "malformed-request",
   Unauthorized: "unauthorized",
-  Forbidden: "forbidden",
-  TwoPersonRule: "two-person-rule",
   NotFound: "not-found",
   MethodNotAllowed: "method-not-allowed",
   NotAcceptable: "not-acceptable",
@@ -20,9 +23,6 @@ export const ProblemType = {
   HeadersTooLarge: "headers-too-large",
   UnsupportedMediaType: "unsupported-media-type",
   Validation: "validation",
-  TargetLocked: "target-locked",
-  IdempotencyKeyReused: "idempotency-key-reused",
-  IdempotencyInProgress: "idempotency-in-progress",
   TooManyStreams: "too-many-streams",
   Internal: "internal",
 } as const;
@@ -60,9 +60,5 @@ export class ApiProblem extends Error {
 
   static notFound(detail: string, extra: ApiProblemOptions = {}): ApiProblem {
     return new ApiProblem(404, ProblemType.NotFound, "Not found", detail, extra);
-  }
-
-  static forbidden(detail: string): ApiProblem {
-    return new ApiProblem(403, ProblemType.Forbidden, "Forbidden", detail);
   }
 }

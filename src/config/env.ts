@@ -1,6 +1,7 @@
 // The process environment switchover reads, as one zod schema parsed once at boot: a bad value fails
 // the start with every problem named, instead of surfacing later as a strange runtime error.
 import { z } from "zod";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -25,9 +26,9 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export class EnvError extends Error {
+export class EnvError extends SwitchoverError {
   constructor(readonly problems: string[]) {
-    super(`invalid environment:\n  ${problems.join("\n  ")}`);
+    super(ErrorCode.Configuration, `invalid environment:\n  ${problems.join("\n  ")}`);
     this.name = "EnvError";
   }
 }

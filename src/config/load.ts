@@ -4,15 +4,16 @@ import { dirname, resolve } from "node:path";
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { Node } from "yaml";
 import { z } from "zod";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 import { apiTokenSchema, configSchema } from "./schema.js";
 import type { Config } from "./schema.js";
 
-export class ConfigError extends Error {
+export class ConfigError extends SwitchoverError {
   constructor(
     message: string,
     readonly problems: string[],
   ) {
-    super(`${message}\n  ${problems.join("\n  ")}`);
+    super(ErrorCode.Configuration, `${message}\n  ${problems.join("\n  ")}`);
     this.name = "ConfigError";
   }
 }

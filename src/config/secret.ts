@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { z } from "zod";
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 
 export const secretRefSchema = z.union([
   z.strictObject({ env: z.string().min(1).describe("name of an environment variable holding the secret") }),
@@ -50,12 +51,15 @@ export class Secret {
   }
 }
 
-export class SecretResolutionError extends Error {
+/** A secret the configuration names is not there: a precise configuration error, never INTERNAL. */
+export class SecretResolutionError extends SwitchoverError {
   constructor(
     message: string,
     readonly ref: SecretRef,
   ) {
-    super(message);
+    super(ErrorCode.Configuration, message, {
+      details: "env" in ref ? { env: ref.env } : { file: ref.file },
+    });
     this.name = "SecretResolutionError";
   }
 }

@@ -12,6 +12,12 @@ export const ErrorCode = {
   UnknownStepKind: "UNKNOWN_STEP_KIND",
   NotFound: "NOT_FOUND",
   Conflict: "CONFLICT",
+  /** Another real run holds one of the run's targets (details.lockHolder names it). */
+  TargetLocked: "TARGET_LOCKED",
+  /** An Idempotency-Key came back with a different request. */
+  IdempotencyKeyReused: "IDEMPOTENCY_KEY_REUSED",
+  /** A request with this Idempotency-Key is still being processed. */
+  IdempotencyInProgress: "IDEMPOTENCY_IN_PROGRESS",
   InvalidTransition: "INVALID_TRANSITION",
   PlanDrift: "PLAN_DRIFT",
   PinMismatch: "PIN_MISMATCH",
@@ -29,6 +35,8 @@ export const ErrorCode = {
   AssertionFailed: "ASSERTION_FAILED",
   VerifyFailed: "VERIFY_FAILED",
   NotRevertible: "NOT_REVERTIBLE",
+  /** A run succeeded although steps with `onFailure: continue` failed (kept on the run, never thrown). */
+  StepsFailedContinued: "STEPS_FAILED_CONTINUED",
   Upstream: "UPSTREAM",
   UpstreamUnavailable: "UPSTREAM_UNAVAILABLE",
   Forbidden: "FORBIDDEN",
@@ -61,6 +69,9 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   UNKNOWN_STEP_KIND: { retryable: false, httpStatus: 422 },
   NOT_FOUND: { retryable: false, httpStatus: 404 },
   CONFLICT: { retryable: false, httpStatus: 409 },
+  TARGET_LOCKED: { retryable: false, httpStatus: 409 },
+  IDEMPOTENCY_KEY_REUSED: { retryable: false, httpStatus: 422 },
+  IDEMPOTENCY_IN_PROGRESS: { retryable: true, httpStatus: 409 },
   INVALID_TRANSITION: { retryable: false, httpStatus: 409 },
   PLAN_DRIFT: { retryable: false, httpStatus: 409 },
   PIN_MISMATCH: { retryable: false, httpStatus: 409 },
@@ -74,6 +85,7 @@ const DEFAULTS: Record<ErrorCode, { retryable: boolean; httpStatus: number }> = 
   ASSERTION_FAILED: { retryable: false, httpStatus: 422 },
   VERIFY_FAILED: { retryable: true, httpStatus: 502 },
   NOT_REVERTIBLE: { retryable: false, httpStatus: 409 },
+  STEPS_FAILED_CONTINUED: { retryable: false, httpStatus: 500 },
   UPSTREAM: { retryable: false, httpStatus: 502 },
   UPSTREAM_UNAVAILABLE: { retryable: true, httpStatus: 503 },
   FORBIDDEN: { retryable: false, httpStatus: 403 },

@@ -83,7 +83,7 @@ export class RunExecutor {
           return;
         case "succeeded_with_failures":
           r.error = {
-            code: "STEPS_FAILED_CONTINUED",
+            code: ErrorCode.StepsFailedContinued,
             message: `steps ${end.failed.join(", ")} failed with onFailure: continue`,
             retryable: false,
           };

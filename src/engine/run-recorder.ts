@@ -14,7 +14,12 @@ import { SKIPPED_PLAN, canStartNextWith, driftOf } from "./step-decisions.js";
 import type { ComparedPlan } from "./step-decisions.js";
 
 /** Thrown inside the executor when the run was cancelled; carries nothing, the store has the truth. */
-export class RunCancelled extends Error {}
+export class RunCancelled extends SwitchoverError {
+  constructor() {
+    super(ErrorCode.Cancelled, "the run was cancelled");
+    this.name = "RunCancelled";
+  }
+}
 
 type Entry = Omit<AuditEvent, "at">;
 

@@ -1,5 +1,7 @@
 // Decoders for MirrorMaker 2's internal records (Kafka protocol Structs: big-endian integers,
 // STRING = int16 length + UTF-8). Checkpoints and heartbeats carry a version header; offset syncs do not.
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+
 export interface Checkpoint {
   group: string;
   /** Target-side topic name (after the replication policy renamed it). */
@@ -23,9 +25,10 @@ export interface Heartbeat {
   timestamp: Date;
 }
 
-export class Mm2RecordError extends Error {
+/** A record MirrorMaker 2 wrote that cannot be decoded: the upstream system answered with garbage. */
+export class Mm2RecordError extends SwitchoverError {
   constructor(message: string) {
-    super(message);
+    super(ErrorCode.Upstream, message);
     this.name = "Mm2RecordError";
   }
 }

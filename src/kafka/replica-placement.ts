@@ -1,6 +1,7 @@
 // Rack-aware, balanced replica placement off failed brokers/racks (pure). Surviving replicas stay
 // where they are, in order; each missing replica goes to the eligible broker whose rack the partition
 // uses least, then the least loaded broker; leaders move only when the old leader is drained.
+import { ErrorCode, SwitchoverError } from "../engine/errors.js";
 
 export interface PlacementBroker {
   nodeId: number;
@@ -30,8 +31,12 @@ export interface Move {
   to: number[];
 }
 
-export class PlacementError extends Error {
-  override name = "PlacementError";
+/** No placement satisfies the request: the request is invalid for this cluster, not a bug. */
+export class PlacementError extends SwitchoverError {
+  constructor(message: string) {
+    super(ErrorCode.Validation, message);
+    this.name = "PlacementError";
+  }
 }
 
 export function planPlacement(req: PlacementRequest): Move[] {

@@ -178,10 +178,10 @@ export class RunWorker {
         throw new DelayedError();
       }
       if (err instanceof RunVersionConflict) {
-        // Someone else saved the run first; BullMQ retries the job and the engine resumes from
-        // whatever state that writer left.
+        // Someone else saved the run first; BullMQ retries the job (it is not unrecoverable) and
+        // the engine resumes from whatever state that writer left.
         log.warn({ err: err.message }, "run changed under the worker; retrying the job");
-        throw new Error(err.message);
+        throw err;
       }
       if (err instanceof SwitchoverError && !err.retryable) {
         log.error({ code: err.code, err: err.message }, "run cannot be driven");

@@ -20,7 +20,6 @@ import { hasRole } from "../api/auth.js";
 import type { Principal } from "../api/auth.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
 import type { ServiceMetrics } from "../api/metrics.js";
-import { ApiProblem, ProblemType } from "../api/problem.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
 import { runTargets } from "./run-targets.js";
 import type { TargetUniverse } from "./run-targets.js";
@@ -141,7 +140,8 @@ export class RunService {
     this.d.stateGuard?.assertIntact();
     await this.mustGet(runId);
     if (input.breakGlass && !who.roles.includes("admin")) {
-      throw ApiProblem.forbidden(
+      throw new SwitchoverError(
+        ErrorCode.Forbidden,
         `token "${who.name}" may not break glass: only the admin role proceeds without a second person`,
       );
     }
@@ -246,7 +246,7 @@ export class RunService {
   /** The runbook by name, or 404; 422 with every located problem when its file is invalid. */
   async runbook(name: string): Promise<Runbook> {
     const entry = await this.d.runbooks.get(name);
-    if (!entry) throw ApiProblem.notFound(`runbook ${name} not found`);
+    if (!entry) throw new SwitchoverError(ErrorCode.NotFound, `runbook ${name} not found`);
     if (!entry.valid || !entry.runbook) {
       throw new SwitchoverError(ErrorCode.RunbookInvalid, `runbook ${name} (${entry.file}) is invalid`, {
         details: { problems: entry.problems },
@@ -258,12 +258,16 @@ export class RunService {
   private mayRun(who: Principal, name: string, dryRun: boolean): void {
     const roles: Role[] = ["operator"];
     if (!hasRole(who, ...roles)) {
-      throw ApiProblem.forbidden(`token "${who.name}" needs the operator or admin role to start runs`);
+      throw new SwitchoverError(
+        ErrorCode.Forbidden,
+        `token "${who.name}" needs the operator or admin role to start runs`,
+      );
     }
     if (dryRun || who.roles.includes("admin")) return;
     const allowed = this.d.operatorRunbooks;
     if (!allowed.includes("*") && !allowed.includes(name)) {
-      throw ApiProblem.forbidden(
+      throw new SwitchoverError(
+        ErrorCode.Forbidden,
         `operators may dry-run ${name} but not run it for real (not in service.operatorRunbooks); ask an admin`,
       );
     }
@@ -338,12 +342,10 @@ export class RunService {
     }
     const h = result.holder;
     this.d.metrics?.lockResult("conflict", seconds, h.target);
-    throw new ApiProblem(
-      409,
-      ProblemType.TargetLocked,
-      "Target is locked",
+    throw new SwitchoverError(
+      ErrorCode.TargetLocked,
       `${h.target} is held by real run ${h.runId}; one real run per target at a time (dry-runs never block)`,
-      { runId: h.runId, lockHolder: { runId: h.runId, target: h.target, since: h.since } },
+      { details: { runId: h.runId, lockHolder: { runId: h.runId, target: h.target, since: h.since } } },
     );
   }
 
@@ -360,19 +362,15 @@ export class RunService {
       const claim = await this.d.idempotency.claim(who.name, key, hash);
       if (claim.state === "done") return { run: await this.get(claim.runId), replayed: true };
       if (claim.state === "mismatch") {
-        throw new ApiProblem(
-          422,
-          ProblemType.IdempotencyKeyReused,
-          "Idempotency-Key reused",
+        throw new SwitchoverError(
+          ErrorCode.IdempotencyKeyReused,
           `Idempotency-Key ${key} was used with a different request; use a new key for a new request`,
         );
       }
       if (claim.state === "new") break;
       if (Date.now() > deadline) {
-        throw new ApiProblem(
-          409,
-          ProblemType.IdempotencyInProgress,
-          "Request in progress",
+        throw new SwitchoverError(
+          ErrorCode.IdempotencyInProgress,
           `a request with Idempotency-Key ${key} is still being processed; retry shortly`,
         );
       }
@@ -411,7 +409,7 @@ export class RunService {
 
   private async mustGet(runId: string): Promise<RunRecord> {
     const run = await this.d.engine.get(runId);
-    if (!run) throw ApiProblem.notFound(`run ${runId} not found`, { runId });
+    if (!run) throw new SwitchoverError(ErrorCode.NotFound, `run ${runId} not found`, { details: { runId } });
     return run;
   }
 }

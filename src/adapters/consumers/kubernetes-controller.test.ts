@@ -152,7 +152,7 @@ describe("KubernetesController", () => {
     );
   });
 
-  it("when the CA file is missing or the token variable unset, then a precise VALIDATION error before any request", async () => {
+  it("when the CA file is missing or the token variable unset, then a precise error before any request (VALIDATION for the CA file, CONFIGURATION for the secret)", async () => {
     seen.length = 0;
     const noCa = (await controller(httpsUrl, { caFile: join(dir, "missing.pem") })
       .replicas(signal)
@@ -173,7 +173,7 @@ describe("KubernetesController", () => {
       .replicas(signal)
       .catch((e: unknown) => e)) as SwitchoverError;
     expect([noToken.code, noToken.message]).toEqual([
-      "VALIDATION",
+      "CONFIGURATION",
       "fleet ledger: service-account token: secret environment variable NOT_SET_ANYWHERE is not set",
     ]);
     expect(seen).toEqual([]);

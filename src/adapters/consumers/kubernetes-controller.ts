@@ -205,8 +205,9 @@ export class KubernetesController implements FleetController {
     } catch (err) {
       if (!(err instanceof SecretResolutionError)) throw err;
       throw new SwitchoverError(
-        ErrorCode.Validation,
+        ErrorCode.Configuration,
         `fleet ${this.fleet}: service-account token: ${err.message}`,
+        { details: err.details, cause: err },
       );
     }
   }

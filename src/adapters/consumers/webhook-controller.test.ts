@@ -127,7 +127,7 @@ describe("WebhookController", () => {
     expect([err.code, err.retryable, seen.length, delays]).toEqual(["UPSTREAM", false, 1, []]);
   });
 
-  it("when a secret cannot be resolved, then VALIDATION names the header and the reference, and nothing is sent", async () => {
+  it("when a secret cannot be resolved, then CONFIGURATION names the header and the reference, and nothing is sent", async () => {
     reset([]);
     const config = consumerFleetSchema.parse({
       kind: "webhook",
@@ -140,7 +140,7 @@ describe("WebhookController", () => {
       .pause(target, signal)
       .catch((e: unknown) => e)) as SwitchoverError;
     expect([err.code, err.message]).toEqual([
-      "VALIDATION",
+      "CONFIGURATION",
       "fleet orders: header Authorization: secret environment variable MISSING_TOKEN is not set",
     ]);
     expect(seen).toEqual([]);

@@ -108,8 +108,9 @@ export class WebhookController implements FleetController {
       } catch (err) {
         if (!(err instanceof SecretResolutionError)) throw err;
         throw new SwitchoverError(
-          ErrorCode.Validation,
+          ErrorCode.Configuration,
           `fleet ${this.fleet}: header ${name}: ${err.message}`,
+          { details: err.details, cause: err },
         );
       }
     }

@@ -2,7 +2,7 @@
 import { Router } from "express";
 import { requireRole } from "../auth.js";
 import type { Principal } from "../auth.js";
-import { ApiProblem } from "../problem.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { ApiDeps } from "../deps.js";
 import type { components } from "../generated/openapi.js";
 import { auditQuery, noQuery } from "../schemas.js";
@@ -50,7 +50,8 @@ export function auditRoutes(deps: ApiDeps): Router {
 
   r.post("/audit/restore", requireRole("admin"), async (req, res) => {
     parseRequest(noQuery, req.query, "query");
-    if (!deps.integrity) throw ApiProblem.notFound("this process keeps no audit file to restore from");
+    if (!deps.integrity)
+      throw new SwitchoverError(ErrorCode.NotFound, "this process keeps no audit file to restore from");
     const who = res.locals.principal as Principal;
     const { condition, head, imported, displaced, displacedKey, entry } = await deps.integrity.restore(
       who.name,

@@ -6,7 +6,7 @@ import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import type { components } from "../generated/openapi.js";
 import { jsonBody } from "../json-body.js";
-import { ApiProblem } from "../problem.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { noQuery, paramsSchema, runbookNameSchema } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { ANY_ROLE } from "./roles.js";
@@ -29,7 +29,8 @@ export function evaluationRoutes(deps: ApiDeps): Router {
       const { name: n } = parseRequest(name, req.params, "params");
       parseRequest(noQuery, req.query, "query");
       const body = parseRequest(evaluateBody, req.body, "body");
-      if (!deps.evaluations) throw ApiProblem.notFound("evaluation is not available in this process");
+      if (!deps.evaluations)
+        throw new SwitchoverError(ErrorCode.NotFound, "evaluation is not available in this process");
       const runbook = await deps.runs.runbook(n);
       const closed = new AbortController();
       res.on("close", () => closed.abort());

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { wantsText } from "../negotiate.js";
-import { ApiProblem } from "../problem.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { parseRequest } from "../validation.js";
 import { renderPosture } from "../../posture/render-posture.js";
 import { ANY_ROLE } from "./roles.js";
@@ -34,7 +34,8 @@ export function postureRoutes(deps: ApiDeps): Router {
   r.get("/posture", requireRole(...ANY_ROLE), async (req, res) => {
     const q = parseRequest(postureQuery, req.query, "query");
     const text = wantsText(req);
-    if (!deps.posture) throw ApiProblem.notFound("posture reports are not available in this process");
+    if (!deps.posture)
+      throw new SwitchoverError(ErrorCode.NotFound, "posture reports are not available in this process");
     const closed = new AbortController();
     res.on("close", () => closed.abort());
     const signal = AbortSignal.any([closed.signal, AbortSignal.timeout(POSTURE_TIMEOUT_MS)]);

@@ -5,7 +5,7 @@ import { resolveParams } from "../../engine/runbook/params.js";
 import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
 import { jsonBody } from "../json-body.js";
-import { ApiProblem } from "../problem.js";
+import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { noQuery, scheduleBody, scheduleIdSchema } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { ANY_ROLE } from "./roles.js";
@@ -39,7 +39,7 @@ export function scheduleRoutes(deps: ApiDeps): Router {
     parseRequest(noQuery, req.query, "query");
     deps.integrity?.assertIntact();
     if (!(await deps.schedules.remove(scheduleId)))
-      throw ApiProblem.notFound(`schedule ${scheduleId} not found`);
+      throw new SwitchoverError(ErrorCode.NotFound, `schedule ${scheduleId} not found`);
     await deps.audit.append({
       actor: principalOf(res).name,
       action: "schedule.deleted",

@@ -59,7 +59,8 @@ function build(name: string, config: DnsZoneConfig, opts: DnsZonesOptions): DnsP
       } catch (err) {
         if (err instanceof DnsError) throw toSwitchoverError(err);
         if (err instanceof SecretResolutionError) {
-          throw new SwitchoverError(ErrorCode.Validation, `dns zone ${name}: TSIG ${err.message}`, {
+          throw new SwitchoverError(ErrorCode.Configuration, `dns zone ${name}: TSIG ${err.message}`, {
+            details: err.details,
             cause: err,
           });
         }

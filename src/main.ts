@@ -51,6 +51,7 @@ import type { ScheduleJobData } from "./queue/run-queue.js";
 import { RunWorker } from "./queue/run-worker.js";
 import { ScheduleService } from "./queue/schedules.js";
 import { TargetLocks } from "./queue/target-lock.js";
+import { holderState, RunLocks } from "./queue/run-locks.js";
 import { createFetchHttpClient } from "./steps/builtin/http-client.js";
 import { createStepRegistry } from "./steps/registry.js";
 import { EvaluationService } from "./evaluation/evaluation-service.js";
@@ -162,20 +163,19 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     logger,
   });
   const meta = new RunMetaStore(redis, prefix);
-  const locks = new TargetLocks(redis, {
-    prefix,
-    isHolderDone: async (runId) => {
-      const run = await store.get(runId);
-      if (!run) return "missing";
-      return run.state === "succeeded" || run.state === "failed" || run.state === "cancelled"
-        ? "done"
-        : "active";
-    },
-  });
   const metrics = new ServiceMetrics(
     { runCounts: () => store.countByState(), queueDepth: () => queue.depth() },
     { defaultMetrics: true },
   );
+  const locks = new RunLocks({
+    locks: new TargetLocks(redis, {
+      prefix,
+      isHolderDone: async (runId) => holderState(await store.get(runId)),
+    }),
+    meta,
+    runs: store,
+    observer: metrics,
+  });
   const integrity = new StateIntegrity({
     audit,
     ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
@@ -198,7 +198,6 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     meta,
     idempotency: new IdempotencyStore(redis, prefix, svc.limits.idempotencyTtlSeconds),
     universe,
-    metrics,
     operatorRunbooks: svc.operatorRunbooks,
     stateGuard: integrity,
     replicaAck: new ReplicaAck(redis, config.redis.replicaAckTimeoutMs),

@@ -1,7 +1,7 @@
 // Types the page shares, taken from the API's OpenAPI-generated types so the page and the
 // contract cannot drift apart silently (tsc checks these modules with checkJs).
 
-/** @typedef {import("../src/api/generated/openapi.js").components["schemas"]} Schemas */
+/** @typedef {import("../src/contract/openapi.js").components["schemas"]} Schemas */
 /** @typedef {Schemas["Run"]} Run */
 /** @typedef {Schemas["RunSummary"]} RunSummary */
 /** @typedef {Schemas["RunList"]} RunList */

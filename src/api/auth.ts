@@ -4,12 +4,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler, Response } from "express";
 import type { Role } from "../config/schema.js";
 import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+import { hasRole } from "../runs/principal.js";
+import type { Principal } from "../runs/principal.js";
 import { ApiProblem, ProblemType } from "./problem.js";
-
-export interface Principal {
-  name: string;
-  roles: readonly Role[];
-}
 
 export interface TokenEntry {
   name: string;
@@ -19,10 +16,6 @@ export interface TokenEntry {
 
 export function sha256Hex(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
-}
-
-export function hasRole(p: Principal, ...allowed: Role[]): boolean {
-  return p.roles.includes("admin") || allowed.some((r) => p.roles.includes(r));
 }
 
 export function principalOf(res: Response): Principal {

@@ -2,7 +2,7 @@
 // API layer for transport failures only (authentication, 404 for a path no route serves, 405, 406,
 // 413, 415, 429, malformed or invalid request shapes); every domain failure is a SwitchoverError,
 // whose code the central error handler turns into status and problem type.
-import type { components } from "./generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 
 export type ProblemBody = components["schemas"]["Problem"];
 export type FieldError = components["schemas"]["FieldError"];

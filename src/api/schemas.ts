@@ -1,7 +1,7 @@
 // Request schemas (zod), each checked at compile time against the type generated from the OpenAPI
 // document, so the validator and the contract cannot drift apart silently.
 import { z } from "zod";
-import type { components } from "./generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 
 type S = components["schemas"];
 

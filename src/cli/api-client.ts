@@ -1,8 +1,8 @@
 // The CLI's only way to the service: the HTTP API, with the token of the chosen context. Answers
-// are typed by the OpenAPI document (src/api/generated/openapi.ts); a problem+json answer becomes a
+// are typed by the OpenAPI document (src/contract/openapi.ts); a problem+json answer becomes a
 // CliError whose exit code says what kind of refusal it was.
 import { createParser } from "eventsource-parser";
-import type { components } from "../api/generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 import { CliError } from "./cli-error.js";
 import { ExitCode } from "./exit-codes.js";
 import type { ExitCodeValue } from "./exit-codes.js";

@@ -1,7 +1,7 @@
 // `-p key=value` into a run's params, typed by the runbook's parameter schema (GET
 // /v1/runbooks/{name}): numbers and booleans become JSON numbers and booleans, lists split on
 // commas. Anything else goes as a string; the API names whatever does not fit.
-import type { components } from "../api/generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 import { usageError } from "./cli-error.js";
 
 type ParamSchema = components["schemas"]["ParamSchema"];

@@ -11,7 +11,7 @@ import type { Job } from "bullmq";
 import type { RunEngine } from "../engine/engine.js";
 import { SwitchoverError } from "../engine/errors.js";
 import { RunFenceLost } from "../engine/ports/run-fence.js";
-import type { RunFence, StoreClaim } from "../engine/ports/run-fence.js";
+import type { RunFence } from "../engine/ports/run-fence.js";
 import { RunVersionConflict } from "../engine/ports/run-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { RunRecord } from "../engine/run-record.js";
@@ -22,7 +22,7 @@ import type { RunLeases } from "./run-lease.js";
 import type { RunMeta, RunMetaStore } from "./run-meta.js";
 import { RUN_JOB, SCHEDULE_JOB } from "./run-queue.js";
 import type { RunJobData, ScheduleJobData } from "./run-queue.js";
-import type { TargetLocks } from "./target-lock.js";
+import type { RunLocks } from "./run-locks.js";
 
 /** What the worker reports for metrics. */
 export interface WorkerObserver {
@@ -43,7 +43,7 @@ export interface RunWorkerDeps {
   prefix: string;
   queueName: string;
   engine: RunEngine;
-  locks: TargetLocks;
+  locks: RunLocks;
   meta: RunMetaStore;
   leases: RunLeases;
   logger: Logger;
@@ -114,23 +114,27 @@ export class RunWorker {
     try {
       const run = await this.deps.engine.get(runId);
       if (!run) return { skipped: "run not found" };
-      if (isTerminalRun(run.state) || run.state === "waiting_approval") return { state: run.state };
-      const meta = await this.deps.meta.get(runId);
-      let lockClaims: readonly StoreClaim[] = [];
-      if (!run.dryRun && meta.targets.length > 0) {
-        // Fencing: the run may act only while it still holds its targets. Re-taking them here
-        // grants this worker a new fence; an earlier worker of the run can no longer save it.
-        const lock = await this.deps.locks.acquire(meta.targets, runId);
-        if (!lock.ok) {
-          log.error({ holder: lock.holder }, "run lost its target lock; cancelling it");
-          const cancelled = await this.deps.engine.cancel(runId, {
-            by: "switchover",
-            reason: `target ${lock.holder.target} is held by run ${lock.holder.runId}`,
-          });
-          return { state: cancelled.state };
-        }
-        lockClaims = lock.claims;
+      if (isTerminalRun(run.state)) {
+        // A job delivered again for a finished run (e.g. its completion was lost in a Redis
+        // failover): whatever it still holds goes back; it takes nothing.
+        await this.deps.locks.settle(run);
+        return { state: run.state };
       }
+      if (run.state === "waiting_approval") return { state: run.state };
+      // Fencing: the run may act only while it still holds its targets. Re-taking them here
+      // grants this worker a new fence; an earlier worker of the run can no longer save it.
+      const claim = await this.deps.locks.claimForDriving(run);
+      if (claim.outcome === "finished") return { state: claim.run.state };
+      if (claim.outcome === "held") {
+        log.error({ holder: claim.holder }, "run lost its target lock; cancelling it");
+        const cancelled = await this.deps.engine.cancel(runId, {
+          by: "switchover",
+          reason: `target ${claim.holder.target} is held by run ${claim.holder.runId}`,
+        });
+        return { state: cancelled.state };
+      }
+      const lockClaims = claim.claims;
+      const meta = await this.deps.meta.get(runId);
       const fence: RunFence = {
         signal: lease.signal,
         check: () => lease.check(),
@@ -155,7 +159,7 @@ export class RunWorker {
       }
       this.observe(result, started);
       if (isTerminalRun(result.state)) {
-        await this.deps.locks.release(meta.targets, runId);
+        await this.deps.locks.settle(result);
         await this.deps
           .onRunSettled?.(result, meta)
           .catch((err: unknown) =>

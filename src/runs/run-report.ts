@@ -4,7 +4,7 @@ import type { JsonValue } from "../engine/json.js";
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
 import type { StoredRunEvent } from "../queue/run-events.js";
-import type { components } from "../api/generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 
 export type RunReport = components["schemas"]["RunReport"];
 

@@ -12,14 +12,12 @@ import type { RunApprovalPolicy, RunRecord } from "../engine/run-record.js";
 import type { ParamValue, Runbook } from "../engine/runbook/model.js";
 import { resolveParams } from "../engine/runbook/params.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
-import { isTerminalRun } from "../engine/states.js";
 import type { RunMeta, RunMetaStore, Trigger } from "../queue/run-meta.js";
 import type { RunQueue } from "../queue/run-queue.js";
-import type { TargetLocks } from "../queue/target-lock.js";
-import { hasRole } from "../api/auth.js";
-import type { Principal } from "../api/auth.js";
+import type { RunLocks } from "../queue/run-locks.js";
+import { hasRole } from "./principal.js";
+import type { Principal } from "./principal.js";
 import type { IdempotencyStore } from "./idempotency-store.js";
-import type { ServiceMetrics } from "../api/metrics.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
 import { runTargets } from "./run-targets.js";
 import type { TargetUniverse } from "./run-targets.js";
@@ -33,11 +31,10 @@ export interface RunServiceDeps {
   steps: StepCatalog;
   runbooks: RunbookCatalog;
   queue: RunQueue;
-  locks: TargetLocks;
+  locks: RunLocks;
   meta: RunMetaStore;
   idempotency: IdempotencyStore;
   universe: TargetUniverse;
-  metrics?: ServiceMetrics;
   operatorRunbooks: readonly string[];
   /**
    * Throws while Redis has lost state (state-lost): every command here records a change (a run, an
@@ -188,13 +185,13 @@ export class RunService {
     const run = await this.mustGet(runId);
     const meta = await this.d.meta.get(runId);
     const relock = run.state === "failed" && !run.dryRun && meta.targets.length > 0;
-    if (relock) await this.lock(meta.targets, runId);
+    if (relock) await this.d.locks.take(meta.targets, runId);
     try {
       const saved = await this.d.engine.retry(runId, { by: who.name, reason });
       await this.d.queue.enqueueRun(runId, saved.version);
       return toRunView(saved, meta, this.approvalContext());
     } catch (err) {
-      if (relock) await this.d.locks.release(meta.targets, runId);
+      if (relock) await this.d.locks.giveBack(meta.targets, runId);
       throw err;
     }
   }
@@ -288,7 +285,7 @@ export class RunService {
       : [
           ...new Set([...runTargets(runbook, params, this.d.steps, this.d.universe, id), ...extraTargets]),
         ].sort();
-    if (targets.length > 0) await this.lock(targets, id);
+    await this.d.locks.take(targets, id);
     const meta: RunMeta = { trigger: ctx.trigger, targets };
     if (ctx.scheduleId !== undefined) meta.scheduleId = ctx.scheduleId;
     let run: RunRecord;
@@ -310,7 +307,7 @@ export class RunService {
       ]);
       run = created;
     } catch (err) {
-      await this.d.locks.release(targets, id);
+      await this.d.locks.giveBack(targets, id);
       await this.d.meta.delete(id);
       throw err;
     }
@@ -326,27 +323,10 @@ export class RunService {
       await this.d.engine
         .cancel(id, { by: "switchover", reason: `could not be ${stage}` })
         .catch(() => undefined);
-      await this.d.locks.release(targets, id);
+      await this.d.locks.giveBack(targets, id);
       throw err;
     }
     return { run: toRunView(run, meta, this.approvalContext()), replayed: false };
-  }
-
-  private async lock(targets: readonly string[], runId: string): Promise<void> {
-    const t0 = performance.now();
-    const result = await this.d.locks.acquire(targets, runId);
-    const seconds = (performance.now() - t0) / 1_000;
-    if (result.ok) {
-      this.d.metrics?.lockResult("acquired", seconds);
-      return;
-    }
-    const h = result.holder;
-    this.d.metrics?.lockResult("conflict", seconds, h.target);
-    throw new SwitchoverError(
-      ErrorCode.TargetLocked,
-      `${h.target} is held by real run ${h.runId}; one real run per target at a time (dry-runs never block)`,
-      { details: { runId: h.runId, lockHolder: { runId: h.runId, target: h.target, since: h.since } } },
-    );
   }
 
   private async idempotent(
@@ -389,7 +369,7 @@ export class RunService {
   /** After a command that may have finished the run: a finished real run gives its targets back. */
   private async settled(run: RunRecord): Promise<RunView> {
     const meta = await this.d.meta.get(run.id);
-    if (isTerminalRun(run.state)) await this.d.locks.release(meta.targets, run.id);
+    await this.d.locks.settle(run);
     return toRunView(run, meta, this.approvalContext());
   }
 

@@ -5,7 +5,7 @@ import { redact, redactString } from "../audit/redact.js";
 import { APPROVER_ROLES } from "../engine/approval-policy.js";
 import type { RunRecord } from "../engine/run-record.js";
 import type { RunMeta } from "../queue/run-meta.js";
-import type { components } from "../api/generated/openapi.js";
+import type { components } from "../contract/openapi.js";
 import type { Role } from "../config/schema.js";
 
 export type RunView = components["schemas"]["Run"];

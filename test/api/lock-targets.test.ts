@@ -175,3 +175,28 @@ describe("lock targets", () => {
     expect(res.body.targets).toEqual(["cluster:dc2"]);
   });
 });
+
+// Seen after a forced Redis Sentinel failover (test/integration/redis-ha.test.ts): the job of a run
+// that had finished was delivered again (BullMQ could not mark it completed), and the run's target
+// locks stayed held, so the next real run on the target got 409 target-locked.
+describe("a job delivered again for a run that already finished", () => {
+  it("when its locks are still held (their release was lost), then the worker gives them back and takes none", async () => {
+    const res = await post("touch-dc1", { params: { key: "redelivered" }, dryRun: false });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    expect(await settle(id)).toBe("succeeded");
+    const key = `${h.prefix}:lock:target:cluster:dc1`;
+    expect(await h.redis.get(key)).toBeNull();
+    // The release the failover lost: the finished run still holds dc1.
+    await h.redis.set(key, `${id}|${Date.now()}|999999`);
+    await h.service.queue.enqueueRun(id, "redelivered");
+    await eventually(
+      async () => ((await h.redis.get(key)) === null ? true : undefined),
+      10_000,
+      "the finished run's lock to be released by the worker",
+    );
+    // Nothing takes it back afterwards.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await h.redis.get(key)).toBeNull();
+  });
+});

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "./contract.js";
 import { startHarness } from "./harness.js";
 import type { Harness } from "./harness.js";
-import type { components } from "../../src/api/generated/openapi.js";
+import type { components } from "../../src/contract/openapi.js";
 
 type WhoAmI = components["schemas"]["WhoAmI"];
 

@@ -1,7 +1,7 @@
 // One human line per run event: what `Accept: text/plain` on GET /v1/runs/{id}/events streams and
 // what `switchover watch` prints. Transitions read `from → to`; planned and applied changes follow
 // on their own lines as `resource field: from → to`; skip reasons and errors are written out.
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { changeText } from "./change-text.js";
 import type { ChangeLike } from "./change-text.js";
 

@@ -1,7 +1,7 @@
 // The drill report as one standalone HTML page (Accept: text/html): inline CSS, the inline SVG
 // timeline, the recovery figures and a per-step table. No scripts, no external assets, so it can be
 // saved, mailed or attached to a post-mortem as it is.
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { comparisonText, reprocessText, rpoText } from "./report-text.js";
 import { breakGlassLines, formatDuration } from "./run-text.js";
 import { escapeXml, renderTimelineSvg, STATE_COLOURS } from "./timeline-svg.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { renderReportHtml } from "./report-html.js";
 import { renderTimelineSvg } from "./timeline-svg.js";
 

@@ -2,7 +2,7 @@
 // assets): a row per step, a bar from its start to its end on a shared time axis (run start = 0),
 // coloured by outcome, the duration at the bar's end, and a marker where recovery completed.
 // Pure: the same report JSON gives the same SVG text, so pages and tests can embed or compare it.
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 
 type Report = components["schemas"]["RunReport"];
 

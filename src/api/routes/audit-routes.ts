@@ -1,10 +1,10 @@
 // /v1/audit: filtered entries (by run, actor, action, time; paged by seq) and chain verification.
 import { Router } from "express";
 import { requireRole } from "../auth.js";
-import type { Principal } from "../auth.js";
+import type { Principal } from "../../runs/principal.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { ApiDeps } from "../deps.js";
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { auditQuery, noQuery } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { ANY_ROLE } from "./roles.js";

@@ -4,7 +4,7 @@ import { Router } from "express";
 import { z } from "zod";
 import { requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { jsonBody } from "../json-body.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { noQuery, paramsSchema, runbookNameSchema } from "../schemas.js";

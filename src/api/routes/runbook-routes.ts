@@ -4,7 +4,7 @@ import type { ParamSpec, ParamValue } from "../../engine/runbook/model.js";
 import { formatProblem } from "../../engine/runbook/problem.js";
 import { principalOf, requireRole } from "../auth.js";
 import type { ApiDeps } from "../deps.js";
-import type { components } from "../generated/openapi.js";
+import type { components } from "../../contract/openapi.js";
 import { jsonBody } from "../json-body.js";
 import { wantsText } from "../negotiate.js";
 import { ApiProblem, ProblemType } from "../problem.js";

@@ -1,8 +1,9 @@
 // GET /v1/whoami — the caller's token name, roles and what they allow, so a client (the web page)
 // offers only the commands the caller may use. The routes still check every command themselves.
 import { Router } from "express";
-import { hasRole, principalOf, requireRole } from "../auth.js";
-import type { components } from "../generated/openapi.js";
+import { hasRole } from "../../runs/principal.js";
+import { principalOf, requireRole } from "../auth.js";
+import type { components } from "../../contract/openapi.js";
 import { noQuery } from "../schemas.js";
 import { parseRequest } from "../validation.js";
 import { ANY_ROLE } from "./roles.js";

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { toProblem } from "../../../src/api/error-handler.js";
 import { ErrorCode, SwitchoverError } from "../../../src/engine/errors.js";
+import { RunLocks } from "../../../src/queue/run-locks.js";
 import { RunService } from "../../../src/runs/run-service.js";
 import type { RunServiceDeps } from "../../../src/runs/run-service.js";
 
@@ -62,7 +63,14 @@ describe("domain failures from the run use cases", () => {
       service({
         engine: { get: async () => ({ id: "r-2", state: "failed", dryRun: false }) },
         meta: { get: async () => ({ trigger: "api", targets: ["cluster:dc2"] }) },
-        locks: { acquire: async () => ({ ok: false, holder }), release: async () => undefined },
+        locks: new RunLocks({
+          locks: {
+            acquire: async () => ({ ok: false, holder: { ...holder, fence: 7 } }),
+            release: async () => 0,
+          },
+          meta: { get: async () => ({ trigger: "api", targets: ["cluster:dc2"] }) },
+          runs: { get: async () => undefined },
+        }),
       } as unknown as Partial<RunServiceDeps>).retry(operator, "r-2", "again"),
     );
     expect(err).toBeInstanceOf(SwitchoverError);

@@ -12,9 +12,9 @@ import { AuditSinkAdapter } from "./audit/engine-audit-sink.js";
 import { createApp, createOpsApp } from "./api/app.js";
 import type { ApiDeps } from "./api/deps.js";
 import { IdempotencyStore } from "./runs/idempotency-store.js";
-import { kafkaClusterCheck } from "./api/kafka-check.js";
 import { ServiceMetrics } from "./api/metrics.js";
 import { Readiness } from "./api/readiness.js";
+import { targetChecks } from "./api/target-checks.js";
 import { TargetHealth } from "./api/target-health.js";
 import { assertAuditWritable, auditFileCheck } from "./audit/audit-file-check.js";
 import { StateIntegrity } from "./audit/state-integrity.js";
@@ -235,10 +235,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     },
   ]);
   const targetHealth = new TargetHealth(
-    opts.targetChecks ??
-      (opts.readinessChecks
-        ? []
-        : Object.entries(config.clusters).map(([name, c]) => kafkaClusterCheck(name, c))),
+    opts.targetChecks ?? (opts.readinessChecks ? [] : targetChecks(config)),
     metrics.registry,
   );
   if (opts.mode !== "worker") targetHealth.start();

@@ -1363,7 +1363,7 @@ export interface components {
                 /** @description Workers connected to the run queue now. */
                 live: number;
             };
-            /** @description Last health check of each target system, by name (`kafka:<cluster>`). */
+            /** @description Last health check of each target system, by name (`kafka:<cluster>`, `connect:<worker>`, `dns:<zone>` for RFC 2136 zones). */
             targets?: {
                 [key: string]: {
                     ok: boolean;

@@ -169,6 +169,9 @@ export interface HarnessOptions {
   /** Use the service's own readiness and target checks (built from config) instead of Redis alone. */
   defaultChecks?: boolean;
   clusters?: Record<string, unknown>;
+  /** Connect workers and DNS zones of the environment file (none by default). */
+  connect?: Record<string, unknown>;
+  dns?: Record<string, unknown>;
   http?: { allow: string[] };
   /** The environment file's `secrets` (name → {env} or {file}) that runbooks reference. */
   secrets?: Record<string, unknown>;
@@ -210,6 +213,8 @@ export function testConfig(
       dc2: { bootstrapServers: [`127.0.0.1:${port(29092)}`] },
     },
     replication: {},
+    ...(extra.connect ? { connect: extra.connect } : {}),
+    ...(extra.dns ? { dns: extra.dns } : {}),
     ...(extra.http ? { http: extra.http } : {}),
     ...(extra.secrets ? { secrets: extra.secrets } : {}),
     redis: { url: extra.redisUrl ?? REDIS_URL, prefix, ...extra.redisConfig },

@@ -1,6 +1,6 @@
 // /readyz is the service's own dependencies only (Redis, the queue, the audit file): a Kafka cluster
 // that does not answer is exactly a DC loss, when the API is needed most, so it never makes the
-// service not ready. Target health (Kafka clusters) is reported by /healthz instead, without
+// service not ready. Target health (Kafka clusters, Connect workers, DNS zones' servers) is reported by /healthz instead, without
 // addresses (it is unauthenticated), together with whether any worker is connected.
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- response bodies are JSON the contract check has validated */
 import { createServer } from "node:net";
@@ -27,9 +27,10 @@ async function closedPort(): Promise<number> {
 async function harnessWith(
   clusters: Record<string, { bootstrapServers: string[] }>,
   mode: "api" | "all" = "api",
+  more: { connect?: Record<string, unknown>; dns?: Record<string, unknown> } = {},
 ): Promise<Harness> {
   // The service's default checks: the harness passes none, so buildService builds them from config.
-  const h = await startHarness({ mode, clusters, defaultChecks: true });
+  const h = await startHarness({ mode, clusters, defaultChecks: true, ...more });
   harnesses.push(h);
   return h;
 }
@@ -60,6 +61,51 @@ describe("GET /readyz and /healthz", () => {
     const metrics = await call(h.service.app, "GET", "/metrics");
     expect(metrics.text).toMatch(/switchover_target_up\{target="kafka:gone"\} 0/);
     expect(metrics.text).toMatch(/switchover_target_up\{target="kafka:dc1"\} 1/);
+  });
+
+  it("when a Connect worker or a DNS zone's server does not answer, then /readyz is 200 and /healthz names each, without addresses", async () => {
+    const goneConnect = await closedPort();
+    const goneDns = await closedPort();
+    const h = await harnessWith({ dc1: { bootstrapServers: [`127.0.0.1:${port(19092)}`] } }, "api", {
+      connect: {
+        "dc1-connect": { url: `http://127.0.0.1:${port(18083)}`, cluster: "dc1", timeoutMs: 2_000 },
+        "gone-connect": { url: `http://127.0.0.1:${goneConnect}`, cluster: "dc1", timeoutMs: 2_000 },
+      },
+      dns: {
+        sandbox: {
+          provider: "rfc2136",
+          zone: "dr.test",
+          servers: [`127.0.0.1:${port(15353)}`],
+          tsig: { name: "switchover-key", secret: { env: "SO_READYZ_UNUSED_TSIG" } },
+        },
+        gone: {
+          provider: "rfc2136",
+          zone: "gone.switchover.test",
+          servers: [`127.0.0.1:${goneDns}`],
+          tsig: { name: "switchover-key", secret: { env: "SO_READYZ_UNUSED_TSIG" } },
+          timeoutMs: 1_000,
+        },
+      },
+    });
+    const ready = await call(h.service.app, "GET", "/readyz");
+    expect(ready.status, ready.text).toBe(200);
+    const health = await eventually(async () => {
+      const res = await call(h.service.app, "GET", "/healthz");
+      return res.body.targets?.["connect:gone-connect"] && res.body.targets?.["dns:gone"] ? res : undefined;
+    }, 15_000);
+    expect(health.status).toBe(200);
+    expect(health.body.targets["connect:gone-connect"]).toMatchObject({ ok: false });
+    expect(health.body.targets["connect:dc1-connect"]).toMatchObject({ ok: true });
+    expect(health.body.targets["dns:gone"]).toMatchObject({ ok: false });
+    expect(health.body.targets["dns:sandbox"]).toMatchObject({ ok: true });
+    for (const res of [ready, health]) {
+      expect(res.text).not.toContain(String(goneConnect));
+      expect(res.text).not.toContain(String(goneDns));
+      expect(res.text).not.toContain("127.0.0.1");
+    }
+    const metrics = await call(h.service.app, "GET", "/metrics");
+    expect(metrics.text).toMatch(/switchover_target_up\{target="connect:gone-connect"\} 0/);
+    expect(metrics.text).toMatch(/switchover_target_up\{target="dns:sandbox"\} 1/);
   });
 
   it("when no worker is connected to the queue, then /healthz says so and a queued run's view says it waits for one", async () => {

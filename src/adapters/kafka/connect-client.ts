@@ -93,6 +93,14 @@ export class ConnectClient {
     });
   }
 
+  /** The worker's own answer at its root (`GET /`): its Kafka version, so a health probe reads nothing else. */
+  async info(signal?: AbortSignal): Promise<{ version: string }> {
+    const res = await this.#request("GET", "", signal);
+    if (res.status !== 200) throw this.#fail("worker info", res.status, res.body);
+    const version = (res.body as { version?: unknown } | null)?.version;
+    return { version: typeof version === "string" ? version : "unknown" };
+  }
+
   async status(connector: string, signal?: AbortSignal): Promise<ConnectorStatus | null> {
     const res = await this.#request("GET", `connectors/${encodeURIComponent(connector)}/status`, signal);
     if (res.status === 404) return null;

@@ -12,6 +12,7 @@ import type { StepContext } from "../src/engine/step-contract.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { setTopicConfigStep } from "../src/steps/kafka/set-topic-config.js";
 import { flag, fmt, java, median, sandboxDir } from "./kafka-java.js";
+import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 const TOPICS = flag("topics", 1_000);
 const CLI_TOPICS = Math.min(flag("cli-topics", TOPICS), TOPICS);
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   const topics = Array.from({ length: TOPICS }, (_, i) => `${prefix}${String(i).padStart(4, "0")}`);
   const kafka = createKafkaAdapter(config);
   const client = kafka.cluster(CLUSTER);
-  const admin = await client.admin();
+  const tooling = new KafkaTooling(CLUSTER, config.clusters[CLUSTER]!);
+  const admin = await tooling.admin();
   const bootstrap = config.clusters[CLUSTER]!.bootstrapServers[0]!;
   console.log(`set min.insync.replicas on ${TOPICS} topics of ${CLUSTER}`);
   try {
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
         .deleteTopics({ topics: mine.slice(i, i + 200) })
         .catch((e: unknown) => console.error("cleanup failed:", e instanceof Error ? e.message : e));
     }
+    await tooling.close();
     await kafka.close();
   }
 }

@@ -28,6 +28,7 @@ import { sandboxCli } from "../sandbox/drill/sandbox-control.js";
 import { flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";
 import { proposedAssignment, reassignmentDone, verifyStatus } from "./reassign-cli.js";
 import { until } from "../sandbox/lib/until.js";
+import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 const PARTITIONS = flag("partitions", 500);
 const PER_TOPIC = flag("per-topic", 10);
@@ -188,7 +189,8 @@ async function main(): Promise<void> {
   const ours = { submit: [] as number[], total: [] as number[] };
   const cli = { submit: [] as number[], total: [] as number[], polls: [] as number[] };
   let dc1Down = false;
-  const admin = await client.admin();
+  const tooling = new KafkaTooling(CLUSTER, config.clusters[CLUSTER]!);
+  const admin = await tooling.admin();
   try {
     if ((await liveBrokers()).length !== 4) await startDc1();
     const brokers = await client.brokers();
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
         throw new Error(`${topic}: a partition without a replica on ${FAILED_RACK}`);
     }
     phase(`${all.length} topics created`);
-    const producer = await client.producer();
+    const producer = await tooling.producer();
     const value = Buffer.alloc(1024, 120);
     for (let i = 0; i < all.length; i += 20) {
       // Fresh topics: the first sends may reach a broker before it knows it leads (retried).
@@ -309,6 +311,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < mine.length; i += 100)
       await admin.deleteTopics({ topics: mine.slice(i, i + 100) }).catch(() => undefined);
     phase("topics deleted");
+    await tooling.close();
     await kafka.close();
   }
 }

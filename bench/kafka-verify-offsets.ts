@@ -13,6 +13,7 @@ import type { StepContext } from "../src/engine/step-contract.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { verifyTranslatedOffsetsStep } from "../src/steps/kafka/verify-translated-offsets.js";
 import { compileJava, flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";
+import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 const GROUPS = flag("groups", 100);
 const PARTITIONS = flag("partitions", 500);
@@ -79,8 +80,8 @@ async function main(): Promise<void> {
     topics: topic,
   };
   const kafka = createKafkaAdapter(config);
-  const dc2 = kafka.cluster("dc2");
-  const admin = await dc2.admin();
+  const tooling = new KafkaTooling("dc2", config.clusters.dc2!);
+  const admin = await tooling.admin();
   console.log(
     `verify translated offsets: ${GROUPS} groups × ${PARTITIONS} partitions (${GROUPS * PARTITIONS} checkpoints)`,
   );
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
       waitForLeaders: true,
     });
     // One record per partition so every translated offset (1) is within the target log.
-    const producer = dc2.kafka.producer({
+    const producer = tooling.kafka.producer({
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300 },
     });
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
     await admin
       .deleteTopics({ topics: [topic, ckTopic] })
       .catch((e: unknown) => console.error("cleanup failed", e));
+    await tooling.close();
     await kafka.close();
   }
 }

@@ -36,6 +36,7 @@ import { flag, fmt, median, outDir, repoRoot, sandboxDir } from "./kafka-java.js
 import { orchestratorShare } from "./run-share.js";
 import type { RecordedRun } from "./run-share.js";
 import { sleep, until } from "../sandbox/lib/until.js";
+import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 const ROUNDS = flag("rounds", 2);
 const TOPICS = flag("topics", 20);
@@ -196,6 +197,8 @@ async function main(): Promise<void> {
   const config = loadConfig(join(sandboxDir, "switchover.yaml"));
   const dc1 = new ClusterClient("dc1", config.clusters.dc1!);
   const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
+  const dc1Tools = new KafkaTooling("dc1", config.clusters.dc1!);
+  const dc2Tools = new KafkaTooling("dc2", config.clusters.dc2!);
   const topics = Array.from({ length: TOPICS }, (_, i) => `orders.bench-${id}-${String(i).padStart(2, "0")}`);
   // Group k reads its share of the topics (two each for 20 topics and 10 groups).
   const topicsOf = (group: string): string[] => {
@@ -212,12 +215,12 @@ async function main(): Promise<void> {
   try {
     if ((await primaryCname()) !== "dc1-kafka.dr.test")
       throw new Error("kafka-primary.dr.test does not point at dc1: a drill did not fail back");
-    const admin = await dc1.admin();
+    const admin = await dc1Tools.admin();
     await admin.createTopics({
       topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
       waitForLeaders: true,
     });
-    const producer = await dc1.producer();
+    const producer = await dc1Tools.producer();
     // One topic at a time: MM2's source task keeps at most 10 offset syncs in flight and drops the
     // rest until a partition's next record, and without a sync a committed offset has no checkpoint.
     for (const topic of topics) {
@@ -322,12 +325,14 @@ async function main(): Promise<void> {
     if (dc1Down) sandboxCli(["start", "dc1-kafka"], true);
     await restorePrimaryCname(config).catch(() => false);
     await resumePausedConnectors().catch(() => []);
-    const admin = await dc1.admin().catch(() => undefined);
+    const admin = await dc1Tools.admin().catch(() => undefined);
     await admin?.deleteTopics({ topics }).catch(() => undefined);
     // The mirrored copies too (the source is gone, so MM2 does not bring them back).
-    const admin2 = await dc2.admin().catch(() => undefined);
+    const admin2 = await dc2Tools.admin().catch(() => undefined);
     await admin2?.deleteTopics({ topics }).catch(() => undefined);
+    await dc1Tools.close();
     await dc1.close().catch(() => undefined);
+    await dc2Tools.close();
     await dc2.close().catch(() => undefined);
   }
 }

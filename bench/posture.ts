@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { createKafkaAdapter } from "../src/adapters/kafka/kafka-adapter.js";
 import { loadConfig } from "../src/config/load.js";
 import { PostureService } from "../src/posture/posture-service.js";
+import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const config = loadConfig(resolve(dir, "switchover.yaml"));
   const kafka = createKafkaAdapter(config);
   const client = kafka.cluster(CLUSTER);
-  const admin = await client.admin();
+  const tooling = new KafkaTooling(CLUSTER, config.clusters[CLUSTER]!);
+  const admin = await tooling.admin();
   const prefix = `bench-posture-${randomBytes(3).toString("hex")}-`;
   const names = Array.from({ length: TOPICS }, (_, i) => `${prefix}${String(i).padStart(4, "0")}`);
   const before = (await client.listTopics()).length;
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     const floors: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const s = performance.now();
-      const all = (await client.channel.allTopicMetadata()).map((t) => t.topic);
+      const all = (await client.allTopicStates()).map((t) => t.topic);
       await client.effectiveTopicConfig(all, ["min.insync.replicas", "unclean.leader.election.enable"]);
       floors.push(performance.now() - s);
     }
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < names.length; i += 500)
       await admin.deleteTopics({ topics: names.slice(i, i + 500), timeout: 60_000 });
     console.log(`  deleted the ${TOPICS} topics in ${ms(performance.now() - s)}`);
+    await tooling.close();
     await kafka.close();
   }
 }

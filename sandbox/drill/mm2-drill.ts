@@ -21,6 +21,7 @@ import {
   sandboxCli,
 } from "./sandbox-control.js";
 import { sleep, until } from "../lib/until.js";
+import { KafkaTooling } from "../lib/kafka-tooling.js";
 
 export interface Mm2DrillOptions {
   api: SwitchoverApi;
@@ -224,6 +225,8 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
   const config = loadConfig(configFile(sandboxPaths()));
   const dc1 = new ClusterClient("dc1", config.clusters.dc1!);
   const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
+  const dc1Tools = new KafkaTooling("dc1", config.clusters.dc1!);
+  const dc2Tools = new KafkaTooling("dc2", config.clusters.dc2!);
   const apps: DemoApp[] = [];
   let dc1Down = false;
   let completed = false;
@@ -240,7 +243,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
     });
 
     say(`topic ${topic} (3 partitions) on dc1, ${opts.naming} naming → ${remote} on dc2; group ${group}`);
-    const admin = await dc1.admin();
+    const admin = await dc1Tools.admin();
     await admin.createTopics({
       topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
       waitForLeaders: true,
@@ -252,7 +255,7 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       // Prefixed naming: dc2's own writes go to its local topic of the same name (dc1's are in
       // dc1.<topic>), which the consumer reads beside the replica once it runs on dc2.
       await (
-        await dc2.admin()
+        await dc2Tools.admin()
       ).createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
     }
     // MM2 copies topic configs every 10 s: give dc2 that long to match dc1, then take the before-state.
@@ -490,7 +493,9 @@ export async function runMm2Drill(opts: Mm2DrillOptions): Promise<Mm2DrillResult
       if (resumed.length > 0) say(`cleanup: resumed ${resumed.join(", ")}`);
     }
     for (const app of apps.reverse()) await app.stop().catch(() => undefined);
+    await dc1Tools.close();
     await dc1.close().catch(() => undefined);
+    await dc2Tools.close();
     await dc2.close().catch(() => undefined);
   }
 }

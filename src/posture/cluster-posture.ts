@@ -1,16 +1,14 @@
 // DR posture of one cluster: the controller quorum per datacenter (DescribeQuorum), and per topic
 // what losing each datacenter would do to writes with acks=all, given replica placement, the
 // current ISR and min.insync.replicas. `assessCluster` is pure; `readClusterFacts` does the I/O.
-import type { ClusterClient, TopicState } from "../adapters/kafka/cluster-client.js";
+import type { QuorumDescription, TopicState, BrokerInfo } from "../kafka/cluster-state.js";
+import type { DescribedEntry } from "../kafka/config-overrides.js";
 import { isInternalTopic } from "../kafka/topic-selection.js";
 import type { ClusterConfig } from "../config/schema.js";
 import { placement, UNKNOWN_DC } from "./datacenters.js";
-import { describeQuorumRequest } from "./describe-quorum-request.js";
-import type { QuorumDescription } from "./describe-quorum-request.js";
 import { sortFindings } from "./finding.js";
 import type { Finding } from "./finding.js";
 
-const TOPIC = 2;
 const DEFAULT_CONFIG = 5;
 /** A voter whose last fetch is older than this (relative to the newest) counts as not alive. */
 export const VOTER_ALIVE_MS = 15_000;
@@ -91,48 +89,49 @@ export interface ClusterPosture {
   summary: { lossOf: LossSummary[]; lines: string[] };
 }
 
+/** The reads of one cluster the assessment needs (the Kafka adapter's ClusterClient has them). */
+export interface ClusterReads {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  brokers(signal?: AbortSignal): Promise<BrokerInfo[]>;
+  describeQuorum(signal?: AbortSignal): Promise<QuorumDescription>;
+  allTopicStates(signal?: AbortSignal): Promise<TopicState[]>;
+  topicConfigEntries(
+    topics: readonly string[],
+    names: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Map<string, DescribedEntry[]>>;
+}
+
 /** Reads everything the assessment needs in parallel: brokers, quorum, metadata, two topic configs. */
 export async function readClusterFacts(
-  client: ClusterClient,
+  client: ClusterReads,
   signal?: AbortSignal,
   opts: { includeInternal?: boolean } = {},
 ): Promise<ClusterFacts> {
   const brokers = await client.brokers(signal);
-  // One Metadata request for every topic with its partitions (not listTopics + fetchTopicMetadata:
-  // two full reads, and kafkajs's admin would keep refreshing every topic it was ever asked about).
-  const [quorum, everything, admin] = await Promise.all([
+  const [quorum, everything] = await Promise.all([
     client
-      .call("describing the controller quorum", signal, () => client.channel.send(describeQuorumRequest()))
+      .describeQuorum(signal)
       .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) })),
-    client.call("reading metadata of every topic", signal, () => client.channel.allTopicMetadata()),
-    client.admin(signal),
+    client.allTopicStates(signal),
   ]);
   const topics: TopicState[] = everything
     .filter((t) => opts.includeInternal || !isInternalTopic(t.topic))
     .sort((a, b) => a.topic.localeCompare(b.topic));
-  const topicNames = topics.map((t) => t.topic);
-  const described =
-    topicNames.length === 0
-      ? { resources: [] }
-      : await client.call(`describing configs of ${topicNames.length} topic(s)`, signal, () =>
-          admin.describeConfigs({
-            resources: topicNames.map((name) => ({
-              type: TOPIC,
-              name,
-              configNames: ["min.insync.replicas", "unclean.leader.election.enable"],
-            })),
-            includeSynonyms: false,
-          }),
-        );
+  const described = await client.topicConfigEntries(
+    topics.map((t) => t.topic),
+    ["min.insync.replicas", "unclean.leader.election.enable"],
+    signal,
+  );
   const configs = new Map<string, TopicConfigFacts>();
-  for (const r of described.resources) {
-    if (r.errorCode !== 0) continue;
+  for (const [topic, entries] of described) {
     const entry = (n: string) =>
-      r.configEntries.find((e) => e.configName === n) as
-        { configValue: string | null; configSource?: number; isDefault?: boolean } | undefined;
+      entries.find((e) => e.configName === n) as
+        { configValue: string | null; configSource?: number } | undefined;
     const minIsr = entry("min.insync.replicas");
     const unclean = entry("unclean.leader.election.enable");
-    configs.set(r.resourceName, {
+    configs.set(topic, {
       minIsr: Number(minIsr?.configValue ?? "1"),
       unclean: unclean?.configValue === "true",
       uncleanSet: unclean !== undefined && (unclean.configSource ?? DEFAULT_CONFIG) !== DEFAULT_CONFIG,

@@ -1,22 +1,19 @@
 // DR posture of a replicated pair (one MM2 flow): what a failover to the target would find — topics
 // not mirrored or with other partition counts, topic configs and ACLs that differ (MM2 does not carry
 // ACLs fully), groups MM2 never checkpointed, checkpoint and heartbeat age, the WAN socket buffers.
-import kafkajs from "kafkajs";
-import type { AclEntry, DescribeAclResource } from "kafkajs";
-import type { ClusterClient } from "../adapters/kafka/cluster-client.js";
 import type { ConnectClient } from "../adapters/kafka/connect-client.js";
 import type { Flow } from "../adapters/kafka/kafka-adapter.js";
-import { decodeHeartbeat } from "../kafka/mm2-records.js";
 import { readCheckpoints } from "../adapters/kafka/mm2-state.js";
+import type { Mm2TopicReads } from "../adapters/kafka/mm2-state.js";
+import type { AclBinding, TopicState } from "../kafka/cluster-state.js";
+import type { DescribedEntry } from "../kafka/config-overrides.js";
+import { decodeHeartbeat } from "../kafka/mm2-records.js";
 import { remoteTopic } from "../kafka/offset-translation.js";
 import { isInternalTopic } from "../kafka/topic-selection.js";
 import { CONFIG_SOURCE, overridesOf } from "../kafka/config-overrides.js";
 import { sortFindings } from "./finding.js";
 import type { Finding } from "./finding.js";
 
-const TOPIC = 2;
-// kafkajs is CommonJS and Node's named-export detection misses its ACL enums: take them off the default.
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 /** Below this a WAN consumer's receive buffer caps throughput (bandwidth × RTT). */
 export const WAN_BUFFER_BYTES = 1_048_576;
 /** A group whose newest checkpoint is older than this while it kept consuming is stale. */
@@ -28,6 +25,23 @@ const CONFIG_DIFF_IGNORED = new Set([
 ]);
 /** Groups that are infrastructure, not applications to fail over. */
 const INFRA_GROUP = /^(connect-|mm2-|__|_confluent)/;
+
+/** The reads of one side of a flow the assessment needs (the Kafka adapter's ClusterClient has them). */
+export interface PairSideReads extends Mm2TopicReads {
+  topicStates(topics: readonly string[], signal?: AbortSignal): Promise<TopicState[]>;
+  topicConfigEntries(
+    topics: readonly string[],
+    names: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Map<string, DescribedEntry[]>>;
+  acls(signal?: AbortSignal): Promise<AclBinding[]>;
+  listGroups(signal?: AbortSignal): Promise<string[]>;
+  groupOffsets(
+    groupId: string,
+    topics: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Map<string, Map<number, bigint>>>;
+}
 
 type Side<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -77,23 +91,18 @@ async function side<T>(work: () => Promise<T>): Promise<Side<T>> {
   }
 }
 
-async function topicFacts(client: ClusterClient, names: string[], signal?: AbortSignal) {
+async function topicFacts(client: PairSideReads, names: string[], signal?: AbortSignal) {
   const out = new Map<string, { partitions: number; overrides: Record<string, string> }>();
   if (names.length === 0) return out;
-  const admin = await client.admin(signal);
   const [states, described] = await Promise.all([
     client.topicStates(names, signal),
-    client.call(`describing configs of ${names.length} topic(s)`, signal, () =>
-      admin.describeConfigs({
-        resources: names.map((name) => ({ type: TOPIC, name })),
-        includeSynonyms: false,
-      }),
-    ),
+    client.topicConfigEntries(names, undefined, signal),
   ]);
   const overrides = new Map(
-    described.resources
-      .filter((r) => r.errorCode === 0)
-      .map((r) => [r.resourceName, overridesOf(r.configEntries, CONFIG_SOURCE.dynamicTopic).values]),
+    [...described].map(([topic, entries]) => [
+      topic,
+      overridesOf(entries, CONFIG_SOURCE.dynamicTopic).values,
+    ]),
   );
   for (const s of states)
     out.set(s.topic, { partitions: s.partitions.length, overrides: overrides.get(s.topic) ?? {} });
@@ -101,59 +110,17 @@ async function topicFacts(client: ClusterClient, names: string[], signal?: Abort
 }
 
 /** ACL bindings as comparable strings; topic names mapped through the flow's naming on the source side. */
-async function aclBindings(
-  client: ClusterClient,
-  map: (r: DescribeAclResource) => string,
-  signal?: AbortSignal,
-) {
-  const admin = await client.admin(signal);
-  const res = await client.call("describing ACLs", signal, () =>
-    admin.describeAcls({
-      resourceType: AclResourceTypes.ANY,
-      resourcePatternType: ResourcePatternTypes.ANY,
-      operation: AclOperationTypes.ANY,
-      permissionType: AclPermissionTypes.ANY,
-    }),
-  );
-  const out: string[] = [];
-  for (const r of res.resources) {
-    for (const a of r.acls as AclEntry[]) {
-      out.push(
-        `${a.principal} ${permission(a.permissionType)} ${operation(a.operation)} on ${resourceType(r.resourceType)}:${patternType(r.resourcePatternType)}:${map(r)} from ${a.host}`,
-      );
-    }
-  }
-  return out.sort();
+async function aclBindings(client: PairSideReads, map: (a: AclBinding) => string, signal?: AbortSignal) {
+  return (await client.acls(signal))
+    .map(
+      (a) =>
+        `${a.principal} ${a.permission} ${a.operation} on ${a.resourceType}:${a.patternType}:${map(a)} from ${a.host}`,
+    )
+    .sort();
 }
 
-const RESOURCE_TYPES: Record<number, string> = {
-  2: "topic",
-  3: "group",
-  4: "cluster",
-  5: "transactional-id",
-  6: "delegation-token",
-  7: "user",
-};
-const OPERATIONS: Record<number, string> = {
-  2: "ALL",
-  3: "READ",
-  4: "WRITE",
-  5: "CREATE",
-  6: "DELETE",
-  7: "ALTER",
-  8: "DESCRIBE",
-  9: "CLUSTER_ACTION",
-  10: "DESCRIBE_CONFIGS",
-  11: "ALTER_CONFIGS",
-  12: "IDEMPOTENT_WRITE",
-};
-const resourceType = (n: number) => RESOURCE_TYPES[n] ?? `type${n}`;
-const operation = (n: number) => OPERATIONS[n] ?? `op${n}`;
-const permission = (n: number) => (n === 2 ? "DENY" : n === 3 ? "ALLOW" : `perm${n}`);
-const patternType = (n: number) => (n === 3 ? "literal" : n === 4 ? "prefixed" : `pattern${n}`);
-
 async function newestHeartbeat(
-  target: ClusterClient,
+  target: PairSideReads,
   flow: Flow,
   signal?: AbortSignal,
 ): Promise<number | null> {
@@ -180,8 +147,8 @@ async function newestHeartbeat(
 
 export async function readPairFacts(
   flow: Flow,
-  source: ClusterClient,
-  target: ClusterClient,
+  source: PairSideReads,
+  target: PairSideReads,
   connect: ConnectClient | undefined,
   signal?: AbortSignal,
 ): Promise<PairFacts> {
@@ -194,8 +161,8 @@ export async function readPairFacts(
     sourceNames.ok && targetAll.ok
       ? sourceNames.value.map((t) => remoteTopic(flow, t)).filter((t) => targetAll.value.includes(t))
       : [];
-  const mapSourceResource = (r: DescribeAclResource) =>
-    r.resourceType === AclResourceTypes.TOPIC && re.test(r.resourceName)
+  const mapSourceResource = (r: AclBinding) =>
+    r.resourceType === "topic" && re.test(r.resourceName)
       ? remoteTopic(flow, r.resourceName)
       : r.resourceName;
   const [sourceTopics, targetTopics, sourceAcls, targetAcls, groups, checkpoints, heartbeatAt, connectors] =

@@ -24,6 +24,7 @@ import {
 import { configFile, sandboxPaths } from "../../sandbox/lib/paths.js";
 import { mm2Flows, port } from "../../sandbox/topology.js";
 import { eventually, unique } from "./sandbox.js";
+import { KafkaTooling } from "../../sandbox/lib/kafka-tooling.js";
 
 const dir = join(sandboxPaths().state, "drill", `e2e-mm2-${Date.now().toString(36)}`);
 let service: RunningService;
@@ -128,17 +129,18 @@ describe("injected fault: MM2 stopped longer than the checkpoint-age limit", () 
     const config = loadConfig(configFile(sandboxPaths()));
     const dc1 = new ClusterClient("dc1", config.clusters.dc1!);
     const dc2 = new ClusterClient("dc2", config.clusters.dc2!);
+    const dc1Tools = new KafkaTooling("dc1", config.clusters.dc1!);
     const flow = mm2Flows.find((f) => f.id === "dc1-to-dc2")!;
     const connectors: string[] = Object.values(flow.connectors as Record<string, string>);
     const topic = unique("orders.fault-");
     const group = unique("orders-fault-");
     try {
-      const admin = await dc1.admin();
+      const admin = await dc1Tools.admin();
       await admin.createTopics({
         topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
         waitForLeaders: true,
       });
-      const producer = await dc1.producer();
+      const producer = await dc1Tools.producer();
       await producer.send({
         topic,
         acks: -1,
@@ -197,8 +199,9 @@ describe("injected fault: MM2 stopped longer than the checkpoint-age limit", () 
       expect(await connectorStates()).toEqual(pausedStates);
     } finally {
       for (const c of connectors) await resumeConnector(c).catch(() => undefined);
-      const admin = await dc1.admin().catch(() => undefined);
+      const admin = await dc1Tools.admin().catch(() => undefined);
       await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await dc1Tools.close();
       await dc1.close();
       await dc2.close();
     }

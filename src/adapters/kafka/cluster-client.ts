@@ -1,17 +1,21 @@
-// One configured cluster as the steps see it: a kafkajs client built from config (SASL/TLS, timeouts),
-// its admin and producer connected once and reused for the run, and every failure mapped to the error model.
+// One configured cluster as the steps and posture see it: named reads and writes over a kafkajs
+// client built by the one factory (SASL/TLS, timeouts), its admin and producer connected once and
+// reused, and every failure mapped to the error model. No kafkajs type crosses this class's surface.
 import type { Admin, Kafka, Producer } from "kafkajs";
 import type { ClusterConfig } from "../../config/schema.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { abortable } from "./abortable.js";
 import { CONFIG_SOURCE, differingKeys, mergeOverrides, overridesOf } from "../../kafka/config-overrides.js";
 import type { Overrides } from "../../kafka/config-overrides.js";
+import { describeAllAcls } from "./acl-bindings.js";
+import { describeQuorumRequest } from "./describe-quorum-request.js";
 import { ELECTION_ERRORS, electLeadersRequest } from "./elect-leaders-request.js";
 import type { ElectionResult, ElectionType } from "./elect-leaders-request.js";
 import { createKafkaClient } from "./kafka-client-factory.js";
 import { toKafkaError } from "./kafka-errors.js";
 import { ProtocolChannel } from "./protocol-channel.js";
-import type { BrokerInfo, TopicState } from "../../kafka/cluster-state.js";
+import type { DescribedEntry } from "../../kafka/config-overrides.js";
+import type { AclBinding, BrokerInfo, QuorumDescription, TopicState } from "../../kafka/cluster-state.js";
 import type { FetchedRecord } from "./protocol-channel.js";
 
 const TOPIC = 2;
@@ -44,9 +48,25 @@ export interface PartitionOffsets {
   high: bigint;
 }
 
+/** One record to produce; `partition` omitted lets the key choose. */
+export interface OutgoingRecord {
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  partition?: number;
+}
+
+/**
+ * What an acks=all produce came to: the record's place, or the send's own failure (mapped), left to
+ * the caller to judge. Failing to connect the producer is not an outcome: it throws like any call.
+ */
+export type ProduceOutcome =
+  | { ok: true; written: { partition: number; offset: bigint } | undefined; sendMs: number }
+  | { ok: false; error: unknown };
+
 export class ClusterClient {
-  readonly kafka: Kafka;
-  readonly channel: ProtocolChannel;
+  readonly #kafka: Kafka;
+  readonly #channel: ProtocolChannel;
   #admin: Promise<Admin> | undefined;
   #producer: Promise<Producer> | undefined;
 
@@ -54,12 +74,12 @@ export class ClusterClient {
     readonly name: string,
     readonly config: ClusterConfig,
   ) {
-    this.kafka = createKafkaClient(name, config);
-    this.channel = new ProtocolChannel(this.kafka);
+    this.#kafka = createKafkaClient(name, config);
+    this.#channel = new ProtocolChannel(this.#kafka);
   }
 
   /** Runs one Kafka call under the step's signal, mapping failures to the error model. */
-  async call<T>(doing: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  async #call<T>(doing: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
     try {
       return await abortable(signal, work());
     } catch (err) {
@@ -83,7 +103,7 @@ export class ClusterClient {
     await Promise.allSettled([
       admin?.then((a) => a.disconnect()),
       producer?.then((p) => p.disconnect()),
-      this.channel.close(),
+      this.#channel.close(),
     ]);
   }
 
@@ -96,20 +116,20 @@ export class ClusterClient {
     signal: AbortSignal | undefined,
     work: (admin: Admin) => Promise<T>,
   ): Promise<T> {
-    const admin = await this.admin(signal);
+    const admin = await this.#connectedAdmin(signal);
     try {
-      return await this.call(doing, signal, () => work(admin));
+      return await this.#call(doing, signal, () => work(admin));
     } catch (err) {
       if (!(err instanceof SwitchoverError) || !STALE_METADATA.has(String(err.details?.kafkaError)))
         throw err;
-      const fresh = await this.admin(signal);
-      return this.call(doing, signal, () => work(fresh));
+      const fresh = await this.#connectedAdmin(signal);
+      return this.#call(doing, signal, () => work(fresh));
     }
   }
 
-  admin(signal?: AbortSignal): Promise<Admin> {
+  #connectedAdmin(signal?: AbortSignal): Promise<Admin> {
     this.#admin ??= (async () => {
-      const admin = this.kafka.admin({ retry: { retries: 5, initialRetryTime: 150, maxRetryTime: 1_500 } });
+      const admin = this.#kafka.admin({ retry: { retries: 5, initialRetryTime: 150, maxRetryTime: 1_500 } });
       await admin.connect();
       return admin;
     })();
@@ -117,12 +137,12 @@ export class ClusterClient {
     p.catch(() => {
       if (this.#admin === p) this.#admin = undefined;
     });
-    return this.call("connecting", signal, () => p);
+    return this.#call("connecting", signal, () => p);
   }
 
-  async producer(signal?: AbortSignal): Promise<Producer> {
+  async #connectedProducer(signal?: AbortSignal): Promise<Producer> {
     this.#producer ??= (async () => {
-      const producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+      const producer = this.#kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
       await producer.connect();
       return producer;
     })();
@@ -130,12 +150,12 @@ export class ClusterClient {
     p.catch(() => {
       if (this.#producer === p) this.#producer = undefined;
     });
-    return this.call("connecting a producer", signal, () => p);
+    return this.#call("connecting a producer", signal, () => p);
   }
 
   async listTopics(signal?: AbortSignal): Promise<string[]> {
-    const admin = await this.admin(signal);
-    return this.call("listing topics", signal, () => admin.listTopics());
+    const admin = await this.#connectedAdmin(signal);
+    return this.#call("listing topics", signal, () => admin.listTopics());
   }
 
   async topicStates(topics: readonly string[], signal?: AbortSignal): Promise<TopicState[]> {
@@ -160,15 +180,85 @@ export class ClusterClient {
   }
 
   async brokers(signal?: AbortSignal): Promise<BrokerInfo[]> {
-    return this.call("reading brokers and racks", signal, () => this.channel.brokers());
+    return this.#call("reading brokers and racks", signal, () => this.#channel.brokers());
+  }
+
+  /**
+   * Every topic with its partitions in one Metadata request (not listTopics + fetchTopicMetadata:
+   * two full reads, and kafkajs's admin would keep refreshing every topic it was ever asked about).
+   */
+  async allTopicStates(signal?: AbortSignal): Promise<TopicState[]> {
+    return this.#call("reading metadata of every topic", signal, () => this.#channel.allTopicMetadata());
+  }
+
+  /** The KRaft controller quorum (DescribeQuorum v1, which kafkajs lacks). */
+  async describeQuorum(signal?: AbortSignal): Promise<QuorumDescription> {
+    return this.#call("describing the controller quorum", signal, () =>
+      this.#channel.send(describeQuorumRequest()),
+    );
+  }
+
+  /** Every ACL binding on the cluster. */
+  async acls(signal?: AbortSignal): Promise<AclBinding[]> {
+    const admin = await this.#connectedAdmin(signal);
+    return this.#call("describing ACLs", signal, () => describeAllAcls(admin));
+  }
+
+  /**
+   * Config entries of each topic as described (all of them, or only `names`); a topic the brokers
+   * answer with an error (deleted since it was listed) is left out rather than failing the read.
+   */
+  async topicConfigEntries(
+    topics: readonly string[],
+    names: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Map<string, DescribedEntry[]>> {
+    const out = new Map<string, DescribedEntry[]>();
+    if (topics.length === 0) return out;
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call(`describing configs of ${topics.length} topic(s)`, signal, () =>
+      admin.describeConfigs({
+        resources: topics.map((name) => ({
+          type: TOPIC,
+          name,
+          ...(names ? { configNames: [...names] } : {}),
+        })),
+        includeSynonyms: false,
+      }),
+    );
+    for (const r of res.resources) if (r.errorCode === 0) out.set(r.resourceName, r.configEntries);
+    return out;
+  }
+
+  /** Produces one canary record with acks=all within `timeoutMs`. */
+  async produceCanary(
+    topic: string,
+    record: OutgoingRecord,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ProduceOutcome> {
+    const producer = await this.#connectedProducer(signal);
+    const t0 = Date.now();
+    try {
+      const [meta] = await this.#call(`canary produce to ${topic}`, signal, () =>
+        producer.send({ topic, acks: -1, timeout: timeoutMs, messages: [record] }),
+      );
+      return {
+        ok: true,
+        written: meta && { partition: meta.partition, offset: BigInt(meta.baseOffset ?? "-1") },
+        sendMs: Date.now() - t0,
+      };
+    } catch (err) {
+      return { ok: false, error: err };
+    }
   }
 
   /** Every topic's dynamic overrides, in one DescribeConfigs round trip. */
   async topicOverrides(topics: readonly string[], signal?: AbortSignal): Promise<Map<string, Overrides>> {
     const out = new Map<string, Overrides>();
     if (topics.length === 0) return out;
-    const admin = await this.admin(signal);
-    const res = await this.call(`describing configs of ${topics.length} topic(s)`, signal, () =>
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call(`describing configs of ${topics.length} topic(s)`, signal, () =>
       admin.describeConfigs({
         resources: topics.map((name) => ({ type: TOPIC, name })),
         includeSynonyms: false,
@@ -194,8 +284,8 @@ export class ClusterClient {
   ): Promise<Map<string, Record<string, string | null>>> {
     const out = new Map<string, Record<string, string | null>>();
     if (topics.length === 0) return out;
-    const admin = await this.admin(signal);
-    const res = await this.call(`describing ${names.join(", ")} of ${topics.length} topic(s)`, signal, () =>
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call(`describing ${names.join(", ")} of ${topics.length} topic(s)`, signal, () =>
       admin.describeConfigs({
         resources: topics.map((name) => ({ type: TOPIC, name, configNames: [...names] })),
         includeSynonyms: false,
@@ -223,13 +313,13 @@ export class ClusterClient {
       desired.set(t, mergeOverrides(`topic ${t}`, before.get(t)!, changes.get(t)!));
     }
     if (topics.length === 0) return before;
-    const admin = await this.admin(opts.signal);
+    const admin = await this.#connectedAdmin(opts.signal);
     const asked = [
       ...new Set(
         [...changes.values()].flatMap((c) => Object.entries(c).map(([k, v]) => `${k}=${v ?? "(default)"}`)),
       ),
     ];
-    await this.call(
+    await this.#call(
       `${opts.validateOnly ? "validating" : "setting"} ${asked.slice(0, 5).join(", ")} on ${topics.length === 1 ? `topic ${topics[0]}` : `${topics.length} topics`}`,
       opts.signal,
       () =>
@@ -267,9 +357,9 @@ export class ClusterClient {
 
   async brokerOverrides(nodeIds: readonly number[], signal?: AbortSignal): Promise<Map<number, Overrides>> {
     const out = new Map<number, Overrides>();
-    const admin = await this.admin(signal);
+    const admin = await this.#connectedAdmin(signal);
     for (const id of nodeIds) {
-      const res = await this.call(`describing configs of broker ${id}`, signal, () =>
+      const res = await this.#call(`describing configs of broker ${id}`, signal, () =>
         admin.describeConfigs({ resources: [{ type: BROKER, name: String(id) }], includeSynonyms: false }),
       );
       out.set(id, overridesOf(res.resources[0]?.configEntries ?? [], CONFIG_SOURCE.dynamicBroker));
@@ -286,8 +376,8 @@ export class ClusterClient {
     const current = (await this.brokerOverrides([nodeId], signal)).get(nodeId)!;
     const desired = mergeOverrides(`broker ${nodeId}`, current, set);
     if (differingKeys(current.values, desired).length === 0) return;
-    const admin = await this.admin(signal);
-    await this.call(`altering configs of broker ${nodeId}`, signal, () =>
+    const admin = await this.#connectedAdmin(signal);
+    await this.#call(`altering configs of broker ${nodeId}`, signal, () =>
       admin.alterConfigs({
         validateOnly: false,
         resources: [
@@ -312,8 +402,8 @@ export class ClusterClient {
 
   async describeGroups(groups: readonly string[], signal?: AbortSignal): Promise<GroupState[]> {
     if (groups.length === 0) return [];
-    const admin = await this.admin(signal);
-    const res = await this.call(`describing ${groups.length} group(s)`, signal, () =>
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call(`describing ${groups.length} group(s)`, signal, () =>
       admin.describeGroups([...groups]),
     );
     return res.groups.map((g) => ({
@@ -328,8 +418,8 @@ export class ClusterClient {
   }
 
   async listGroups(signal?: AbortSignal): Promise<string[]> {
-    const admin = await this.admin(signal);
-    const res = await this.call("listing groups", signal, () => admin.listGroups());
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call("listing groups", signal, () => admin.listGroups());
     return res.groups.map((g) => g.groupId).sort();
   }
 
@@ -377,8 +467,8 @@ export class ClusterClient {
       list.push({ partition: m.partition, replicas: m.replicas });
       byTopic.set(m.topic, list);
     }
-    const admin = await this.admin(signal);
-    await this.call(`reassigning ${moves.length} partition(s)`, signal, () =>
+    const admin = await this.#connectedAdmin(signal);
+    await this.#call(`reassigning ${moves.length} partition(s)`, signal, () =>
       admin.alterPartitionReassignments({
         topics: [...byTopic].map(([topic, partitionAssignment]) => ({ topic, partitionAssignment })),
       }),
@@ -389,8 +479,8 @@ export class ClusterClient {
   async ongoingReassignments(
     signal?: AbortSignal,
   ): Promise<Map<string, { replicas: number[]; adding: number[]; removing: number[] }>> {
-    const admin = await this.admin(signal);
-    const res = await this.call("listing reassignments", signal, () => admin.listPartitionReassignments({}));
+    const admin = await this.#connectedAdmin(signal);
+    const res = await this.#call("listing reassignments", signal, () => admin.listPartitionReassignments({}));
     const out = new Map<string, { replicas: number[]; adding: number[]; removing: number[] }>();
     for (const t of res.topics) {
       for (const p of t.partitions) {
@@ -412,11 +502,11 @@ export class ClusterClient {
   ): Promise<(ElectionResult & { error: string })[]> {
     const byTopic = new Map<string, number[]>();
     for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-    const res = await this.call(
+    const res = await this.#call(
       `electing ${type} leaders for ${partitions.length} partition(s)`,
       signal,
       () =>
-        this.channel.send(
+        this.#channel.send(
           electLeadersRequest(
             type,
             [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })),
@@ -442,8 +532,8 @@ export class ClusterClient {
     signal?: AbortSignal,
   ): Promise<FetchedRecord[]> {
     const read = () =>
-      this.call(`reading ${topic}-${partition}`, signal, () =>
-        this.channel.readPartition(topic, partition, from, end, signal),
+      this.#call(`reading ${topic}-${partition}`, signal, () =>
+        this.#channel.readPartition(topic, partition, from, end, signal),
       );
     try {
       return await read();
@@ -463,7 +553,7 @@ export class ClusterClient {
     await Promise.allSettled([
       admin?.then((a) => a.disconnect()),
       producer?.then((p) => p.disconnect()),
-      this.channel.close(),
+      this.#channel.close(),
     ]);
   }
 }

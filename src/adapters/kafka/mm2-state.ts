@@ -1,6 +1,7 @@
 // Reads MirrorMaker 2's bookkeeping for a flow in one pass each: the checkpoints topic on the target
 // (all groups at once) and the offset-syncs topic on the source. Groupless fetches: nothing left behind.
-import type { ClusterClient } from "./cluster-client.js";
+import type { PartitionOffsets } from "./cluster-client.js";
+import type { FetchedRecord } from "./protocol-channel.js";
 import {
   checkpointsTopic,
   decodeCheckpoint,
@@ -11,7 +12,20 @@ import type { OffsetSync } from "../../kafka/mm2-records.js";
 import type { TimedCheckpoint } from "../../kafka/offset-translation.js";
 import type { ConnectorOffset } from "./connect-client.js";
 
-async function readWholeTopic(client: ClusterClient, topic: string, signal?: AbortSignal) {
+/** What reading MM2's internal topics takes of a cluster (ClusterClient has it). */
+export interface Mm2TopicReads {
+  listTopics(signal?: AbortSignal): Promise<string[]>;
+  offsets(topic: string, signal?: AbortSignal): Promise<PartitionOffsets[]>;
+  readPartition(
+    topic: string,
+    partition: number,
+    from: bigint,
+    end: bigint,
+    signal?: AbortSignal,
+  ): Promise<FetchedRecord[]>;
+}
+
+async function readWholeTopic(client: Mm2TopicReads, topic: string, signal?: AbortSignal) {
   const out: { key: Buffer | null; value: Buffer | null; timestamp: number }[] = [];
   for (const p of await client.offsets(topic, signal)) {
     if (p.high <= p.low) continue;
@@ -22,7 +36,7 @@ async function readWholeTopic(client: ClusterClient, topic: string, signal?: Abo
 
 /** Every checkpoint MM2 wrote for `sourceAlias` on the target, in log order (tombstones skipped). */
 export async function readCheckpoints(
-  target: ClusterClient,
+  target: Mm2TopicReads,
   sourceAlias: string,
   signal?: AbortSignal,
 ): Promise<TimedCheckpoint[]> {
@@ -44,7 +58,7 @@ export async function readCheckpoints(
 
 /** The offset syncs MM2 keeps on the source for the flow towards `targetAlias` (default location). */
 export async function readOffsetSyncs(
-  source: ClusterClient,
+  source: Mm2TopicReads,
   targetAlias: string,
   signal?: AbortSignal,
 ): Promise<OffsetSync[]> {

@@ -1,6 +1,6 @@
 // The hand-framed responses, decoded from bytes laid out as Kafka's protocol spec gives them.
 import { describe, expect, it } from "vitest";
-import { decodeDescribeQuorumV1 } from "../../posture/describe-quorum-request.js";
+import { decodeDescribeQuorumV1 } from "./describe-quorum-request.js";
 import { decodeElectLeadersV1 } from "./elect-leaders-request.js";
 import { WireReader } from "./wire-reader.js";
 

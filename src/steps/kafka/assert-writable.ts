@@ -1,7 +1,6 @@
 // `kafka.assertWritable`: prove a topic takes writes — a canary produced with acks=all and read back
 // from the partition leader. Nothing happens in a dry-run; the canary record is the only side effect.
 import { randomUUID } from "node:crypto";
-import type { RecordMetadata } from "kafkajs";
 import { z } from "zod";
 import { kafkaErrorTypes } from "../../adapters/kafka/kafka-errors.js";
 import "../../adapters/kafka/kafka-adapter.js";
@@ -40,28 +39,21 @@ export const assertWritableStep = defineStep<Input, "kafka">({
   },
   async verify(ctx, input) {
     const client = ctx.adapters.kafka.cluster(input.cluster);
-    const producer = await client.producer(ctx.signal);
     const id = randomUUID();
     const value = Buffer.from(JSON.stringify({ canary: id, runId: ctx.runId, stepId: ctx.stepId }));
-    const t0 = Date.now();
-    let meta: RecordMetadata | undefined;
-    try {
-      [meta] = await client.call(`canary produce to ${input.topic}`, ctx.signal, () =>
-        producer.send({
-          topic: input.topic,
-          acks: -1,
-          timeout: input.timeoutMs,
-          messages: [
-            {
-              key: "switchover-canary",
-              value,
-              headers: { "switchover-canary": id },
-              ...(input.partition !== undefined ? { partition: input.partition } : {}),
-            },
-          ],
-        }),
-      );
-    } catch (err) {
+    const sent = await client.produceCanary(
+      input.topic,
+      {
+        key: "switchover-canary",
+        value,
+        headers: { "switchover-canary": id },
+        ...(input.partition !== undefined ? { partition: input.partition } : {}),
+      },
+      input.timeoutMs,
+      ctx.signal,
+    );
+    if (!sent.ok) {
+      const err = sent.error;
       const types = kafkaErrorTypes((err as { cause?: unknown }).cause ?? err).filter((t) =>
         /^[A-Z_]+$/.test(t),
       );
@@ -71,13 +63,14 @@ export const assertWritableStep = defineStep<Input, "kafka">({
         { cause: err, details: { kafkaErrors: types } },
       );
     }
+    const meta = sent.written;
     if (!meta)
       throw new SwitchoverError(
         ErrorCode.VerifyFailed,
         `canary produce to ${input.topic} returned no metadata`,
       );
-    const latencyMs = Date.now() - t0;
-    const offset = BigInt(meta.baseOffset ?? "-1");
+    const latencyMs = sent.sendMs;
+    const offset = meta.offset;
     const back = await client.readPartition(input.topic, meta.partition, offset, offset + 1n, ctx.signal);
     if (back[0]?.value?.equals(value) !== true) {
       throw new SwitchoverError(

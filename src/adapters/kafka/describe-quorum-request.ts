@@ -3,25 +3,9 @@
 // header v2 differs from v1 only by a trailing empty tagged-field section, so the body starts with
 // that byte, and the response header's tagged fields are skipped before decoding. v1 is used: it
 // adds the voters' last fetch / caught-up timestamps and exists on every KRaft release (3.3+).
-import type { KafkaEncoder, RawRequest } from "../adapters/kafka/protocol-channel.js";
-import { WireReader } from "../adapters/kafka/wire-reader.js";
-
-export interface QuorumReplica {
-  replicaId: number;
-  logEndOffset: bigint;
-  /** Milliseconds since the epoch, or -1 when the leader does not know. */
-  lastFetchTimestamp: number;
-  lastCaughtUpTimestamp: number;
-}
-
-export interface QuorumDescription {
-  errorCode: number;
-  leaderId: number;
-  leaderEpoch: number;
-  highWatermark: bigint;
-  voters: QuorumReplica[];
-  observers: QuorumReplica[];
-}
+import type { QuorumDescription, QuorumReplica } from "../../kafka/cluster-state.js";
+import type { KafkaEncoder, RawRequest } from "./protocol-channel.js";
+import { WireReader } from "./wire-reader.js";
 
 export const METADATA_TOPIC = "__cluster_metadata";
 

@@ -104,6 +104,10 @@ export interface GroupAssessment {
   group: string;
   partitions: PartitionTranslation[];
   newestCheckpointAgeMs: number | null;
+  /** Source partitions the group has committed offsets on that no checkpoint covers. */
+  missingCheckpoints: { sourceTopic: string; partition: number; committed: bigint }[];
+  /** The newest checkpoint is older than the limit while MM2 would have written a newer one. */
+  stale: boolean;
   problems: string[];
 }
 
@@ -124,6 +128,7 @@ const max0 = (n: bigint): bigint => (n < 0n ? 0n : n);
 export function assessGroup(flow: FlowNaming, f: GroupFacts): GroupAssessment {
   const problems: string[] = [];
   const partitions: PartitionTranslation[] = [];
+  const missingCheckpoints: GroupAssessment["missingCheckpoints"] = [];
   const cps = [...(f.checkpoints?.values() ?? [])];
   if (cps.length === 0) problems.push(`group ${f.group} has no checkpoints`);
   for (const c of cps) {
@@ -158,6 +163,7 @@ export function assessGroup(flow: FlowNaming, f: GroupFacts): GroupAssessment {
       if (!anchored(flow.topics).test(topic)) continue;
       for (const [p, offset] of parts) {
         if (!f.checkpoints?.has(`${remoteTopic(flow, topic)}/${p}`)) {
+          missingCheckpoints.push({ sourceTopic: topic, partition: p, committed: offset });
           problems.push(
             `group ${f.group}: no checkpoint for ${topic}-${p} (committed offset ${offset} on the source)`,
           );
@@ -180,13 +186,14 @@ export function assessGroup(flow: FlowNaming, f: GroupFacts): GroupAssessment {
       const expected = last.downstreamOffset + (p.sourceCommitted === last.upstreamOffset ? 0n : 1n);
       return expected > p.translated;
     });
-  if (age !== null && age > f.maxAgeMs && movedOn) {
+  const stale = age !== null && age > f.maxAgeMs && movedOn;
+  if (stale) {
     problems.push(
       `group ${f.group}: newest checkpoint is ${(age / 1000).toFixed(1)} s old (limit ${(f.maxAgeMs / 1000).toFixed(1)} s) — is the checkpoint connector running?`,
     );
   }
   partitions.sort((a, b) => a.targetTopic.localeCompare(b.targetTopic) || a.partition - b.partition);
-  return { group: f.group, partitions, newestCheckpointAgeMs: age, problems };
+  return { group: f.group, partitions, newestCheckpointAgeMs: age, missingCheckpoints, stale, problems };
 }
 
 /** Messages on the source not yet on the target, per source partition (null without a sync). */

@@ -8,7 +8,7 @@ import { createKafkaAdapter } from "../src/adapters/kafka/kafka-adapter.js";
 import { loadConfig } from "../src/config/load.js";
 import { systemClock } from "../src/engine/ports/clock.js";
 import { MemoryLogger } from "../src/engine/ports/logger.js";
-import type { StepContext } from "../src/engine/step-contract.js";
+import type { StepContext } from "../src/steps/step-adapters.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { setTopicConfigStep } from "../src/steps/kafka/set-topic-config.js";
 import { flag, fmt, java, median, sandboxDir } from "./kafka-java.js";

@@ -9,7 +9,7 @@ import { checkpointsTopic } from "../src/kafka/mm2-records.js";
 import { loadConfig } from "../src/config/load.js";
 import { systemClock } from "../src/engine/ports/clock.js";
 import { MemoryLogger } from "../src/engine/ports/logger.js";
-import type { StepContext } from "../src/engine/step-contract.js";
+import type { StepContext } from "../src/steps/step-adapters.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { verifyTranslatedOffsetsStep } from "../src/steps/kafka/verify-translated-offsets.js";
 import { compileJava, flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";

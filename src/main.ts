@@ -36,7 +36,8 @@ import { ErrorCode, SwitchoverError } from "./engine/errors.js";
 import { systemClock } from "./engine/ports/clock.js";
 import type { Clock } from "./engine/ports/clock.js";
 import type { Logger } from "./engine/ports/logger.js";
-import type { AdapterMap, AnyStep } from "./engine/step-contract.js";
+import type { AnyStep } from "./engine/step-contract.js";
+import type { StepAdapters } from "./steps/step-adapters.js";
 import { targetsFromConfig } from "./engine/target-catalog.js";
 import { isAllowedUrl } from "./engine/target-ref.js";
 import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
@@ -76,7 +77,7 @@ export interface ServiceOptions {
   /** Extra step kinds (tests register test-only kinds here). */
   extraSteps?: readonly AnyStep[];
   /** Adapter overrides; by default the HTTP client is built here. */
-  adapters?: Partial<AdapterMap>;
+  adapters?: Partial<StepAdapters>;
   auditJsonlPath?: string;
   /** Readiness checks; by default Redis, the queue and the audit file. */
   readinessChecks?: DependencyCheck[];
@@ -121,7 +122,7 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
   });
   const events = new RunEventLog(redis, { prefix, logger });
-  const adapters: Partial<AdapterMap> = {
+  const adapters: Partial<StepAdapters> = {
     http: createFetchHttpClient({ userAgent: "switchover" }),
     kafka,
     dns: createDnsZones(config.dns),

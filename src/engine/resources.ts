@@ -6,7 +6,7 @@ import type { FaultHook } from "./ports/fault-hook.js";
 import type { Logger } from "./ports/logger.js";
 import type { RunStore } from "./ports/run-store.js";
 import type { SecretSource } from "./ports/secret-source.js";
-import type { AdapterMap } from "./step-contract.js";
+import type { ProvidedAdapters } from "./step-contract.js";
 import type { StepCatalog } from "./step-catalog.js";
 import type { TargetCatalog } from "./target-catalog.js";
 
@@ -18,7 +18,7 @@ export interface EngineResources {
   catalog: StepCatalog;
   targets: TargetCatalog;
   /** Adapters steps may ask for; a step asking for one that is missing fails at its first phase. */
-  adapters: Partial<AdapterMap>;
+  adapters: ProvidedAdapters;
   /** The environment's `secrets`, for `${{ secrets.NAME }}` in step inputs; none when absent. */
   secrets?: SecretSource;
   newId?: () => string;

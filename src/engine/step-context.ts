@@ -4,7 +4,7 @@ import { ErrorCode, SwitchoverError } from "./errors.js";
 import type { EngineResources } from "./resources.js";
 import type { RunRecord } from "./run-record.js";
 import { scopeOf } from "./scope.js";
-import type { AdapterMap, AnyStep, StepContext } from "./step-contract.js";
+import type { AnyStep, StepContext } from "./step-contract.js";
 
 export function stepContext(
   res: Pick<EngineResources, "adapters" | "logger" | "clock" | "targets">,
@@ -14,7 +14,7 @@ export function stepContext(
   signal: AbortSignal,
 ): StepContext {
   const step = run.steps[i]!;
-  const adapters: Partial<AdapterMap> = {};
+  const adapters: Record<string, unknown> = {};
   for (const name of def.adapters) {
     const adapter = res.adapters[name];
     if (adapter === undefined) {
@@ -23,7 +23,7 @@ export function stepContext(
         `step kind ${def.kind} needs adapter "${String(name)}", which is not configured`,
       );
     }
-    (adapters as Record<string, unknown>)[name] = adapter;
+    adapters[name] = adapter;
   }
   return {
     runId: run.id,
@@ -35,6 +35,6 @@ export function stepContext(
     clock: res.clock,
     targets: res.targets,
     scope: scopeOf(run),
-    adapters: adapters as AdapterMap,
+    adapters,
   };
 }

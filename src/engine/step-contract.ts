@@ -9,12 +9,14 @@ import type { TargetCatalog } from "./target-catalog.js";
 import type { TargetKind } from "./target-ref.js";
 
 /**
- * Adapters a step may ask for, by name. Adapter modules add themselves by declaration merging:
- * `declare module "…/engine/step-contract.js" { interface AdapterMap { kafka: KafkaAdmin } }`.
+ * The adapters the composition root provides, by name. The engine only hands each step the ones
+ * its kind declares; which names exist and what they are is the steps layer's list
+ * (steps/step-adapters.ts), so the engine knows no adapter.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AdapterMap {}
-export type AdapterName = keyof AdapterMap;
+export type ProvidedAdapters = Readonly<Record<string, unknown>>;
+
+/** A step that asks for no adapter. */
+export type NoAdapters = Record<never, never>;
 
 /** One concrete difference between the world and the step's desired state. */
 export interface Change {
@@ -30,7 +32,8 @@ export interface StepPlan {
   outputs: JsonObject;
 }
 
-export interface StepContext<A extends AdapterName = AdapterName> {
+/** `Ad`: the adapters the step asked for, by name. */
+export interface StepContext<Ad extends object = NoAdapters> {
   runId: string;
   stepId: string;
   /** 1 on the first try, +1 per retry; a resume after a crash continues the interrupted attempt. */
@@ -43,7 +46,7 @@ export interface StepContext<A extends AdapterName = AdapterName> {
   targets: TargetCatalog;
   /** Params, earlier steps' outputs and run facts, for steps that evaluate expressions themselves. */
   scope: ExpressionScope;
-  adapters: Pick<AdapterMap, A>;
+  adapters: Ad;
 }
 
 /** Pre-flight verdict: ready (would run), degraded (would run, with a caveat), blocked (cannot run). */
@@ -60,8 +63,8 @@ export interface EvaluationCheck {
  * What an evaluation gives a step: no run, no attempt, no scope of earlier steps — only the
  * adapters, to read the world with. An evaluation must never change anything.
  */
-export type EvaluateContext<A extends AdapterName = AdapterName> = Pick<
-  StepContext<A>,
+export type EvaluateContext<Ad extends object = NoAdapters> = Pick<
+  StepContext<Ad>,
   "logger" | "signal" | "clock" | "targets" | "adapters"
 >;
 
@@ -79,10 +82,10 @@ export interface StepRecordForRevert<I> {
 /** Input field → the kind of configured target the field names. */
 export type StepTargets = Readonly<Record<string, TargetKind>>;
 
-export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName> {
+export interface StepDefinition<I = unknown, Ad extends object = NoAdapters> {
   kind: string;
   description: string;
-  adapters: readonly A[];
+  adapters: readonly (keyof Ad & string)[];
   /**
    * The input fields that name a configured target (cluster, flow, zone, fleet), by kind. A real
    * run locks exactly these, resolved from its params before it starts, and errors name them.
@@ -94,14 +97,14 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
   /** Steps that are themselves a human gate (the `approval` kind) always park before apply. */
   requiresApproval?: boolean;
   /** Read the world; return the concrete changes and outputs. Must not change anything. */
-  plan(ctx: StepContext<A>, input: I): Promise<StepPlan>;
+  plan(ctx: StepContext<Ad>, input: I): Promise<StepPlan>;
   /**
    * Converge the world to the plan and return the state found before changing it. Called again
    * with the same plan after a crash or a retry, so it must act only on what still differs.
    */
-  apply(ctx: StepContext<A>, plan: StepPlan, input: I): Promise<JsonValue>;
+  apply(ctx: StepContext<Ad>, plan: StepPlan, input: I): Promise<JsonValue>;
   /** Read the world again and throw if the change did not take. May add outputs. */
-  verify(ctx: StepContext<A>, input: I, plan: StepPlan): Promise<JsonObject | void>;
+  verify(ctx: StepContext<Ad>, input: I, plan: StepPlan): Promise<JsonObject | void>;
   /**
    * Input for a step that restores the recorded state, or undefined when nothing needs undoing.
    * Steps without it are not revertible if they planned changes.
@@ -112,7 +115,7 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
    * valid, named resources present). Never plans or changes anything; failures are reported as
    * checks, not thrown (a throw counts as one blocked check).
    */
-  evaluate?(ctx: EvaluateContext<A>, input: I): Promise<EvaluationCheck[]>;
+  evaluate?(ctx: EvaluateContext<Ad>, input: I): Promise<EvaluationCheck[]>;
 }
 
 /**
@@ -121,16 +124,20 @@ export interface StepDefinition<I = unknown, A extends AdapterName = AdapterName
  * asked for.
  */
 export interface AnyStep extends Omit<
-  StepDefinition<unknown, AdapterName>,
-  "plan" | "apply" | "verify" | "evaluate"
+  StepDefinition<unknown>,
+  "adapters" | "plan" | "apply" | "verify" | "evaluate"
 > {
-  plan(ctx: StepContext<never>, input: unknown): Promise<StepPlan>;
-  evaluate?(ctx: EvaluateContext<never>, input: unknown): Promise<EvaluationCheck[]>;
-  apply(ctx: StepContext<never>, plan: StepPlan, input: unknown): Promise<JsonValue>;
-  verify(ctx: StepContext<never>, input: unknown, plan: StepPlan): Promise<JsonObject | void>;
+  adapters: readonly string[];
+  plan(ctx: StepContext, input: unknown): Promise<StepPlan>;
+  evaluate?(ctx: EvaluateContext, input: unknown): Promise<EvaluationCheck[]>;
+  apply(ctx: StepContext, plan: StepPlan, input: unknown): Promise<JsonValue>;
+  verify(ctx: StepContext, input: unknown, plan: StepPlan): Promise<JsonObject | void>;
 }
 
-/** Keeps the step's types inside its own module while erasing them for the registry. */
-export function defineStep<I, A extends AdapterName = never>(step: StepDefinition<I, A>): AnyStep {
+/**
+ * Keeps the step's types inside its own module while erasing them for the registry. Steps that
+ * use adapters define themselves through the steps layer's `defineStep`, which names them.
+ */
+export function defineStep<I, Ad extends object = NoAdapters>(step: StepDefinition<I, Ad>): AnyStep {
   return step;
 }

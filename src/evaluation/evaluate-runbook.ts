@@ -12,7 +12,7 @@ import type { ParamValue, Runbook, StepSpec } from "../engine/runbook/model.js";
 import { resolveParams } from "../engine/runbook/params.js";
 import { zodMessage } from "../engine/runbook/validate-runbook.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
-import type { AdapterMap, EvaluationCheck, EvaluationOutcome } from "../engine/step-contract.js";
+import type { ProvidedAdapters, EvaluationCheck, EvaluationOutcome } from "../engine/step-contract.js";
 import type { TargetCatalog } from "../engine/target-catalog.js";
 import { messageOf, worst } from "./checks.js";
 
@@ -38,7 +38,7 @@ export interface RunbookEvaluation {
 export interface EvaluatorDeps {
   steps: StepCatalog;
   targets: TargetCatalog;
-  adapters: Partial<AdapterMap>;
+  adapters: ProvidedAdapters;
   logger: Logger;
   clock: Clock;
   /** Per step: a hook that takes longer is blocked ("no answer within …"). */
@@ -142,7 +142,7 @@ async function evaluateStep(
           signal: stepSignal,
           clock: d.clock,
           targets: d.targets,
-          adapters: adapters as never,
+          adapters,
         },
         parsed.data,
       )

@@ -22,7 +22,7 @@ import { MemoryLogger } from "../../src/engine/ports/logger.js";
 import { MemoryRunStore } from "../../src/engine/ports/memory-run-store.js";
 import type { RunRecord } from "../../src/engine/run-record.js";
 import { parseRunbookOrThrow } from "../../src/engine/runbook/parse-runbook.js";
-import type { StepContext } from "../../src/engine/step-contract.js";
+import type { StepContext } from "../../src/steps/step-adapters.js";
 import { targetsFromConfig } from "../../src/engine/target-catalog.js";
 import { consumerSteps } from "../../src/steps/consumers/index.js";
 import { consumersPauseStep } from "../../src/steps/consumers/pause.js";

@@ -22,13 +22,6 @@ export interface ConsumerFleets {
   fleet(name: string): ConsumerFleet;
 }
 
-declare module "../../engine/step-contract.js" {
-  interface AdapterMap {
-    consumers: ConsumerFleets;
-    consumerGroups: GroupObserver;
-  }
-}
-
 export interface ConsumerFleetsOptions {
   webhook?: WebhookControllerOptions;
   kubernetes?: KubernetesControllerOptions;

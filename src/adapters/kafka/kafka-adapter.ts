@@ -69,12 +69,6 @@ export class KafkaAdapter {
   }
 }
 
-declare module "../../engine/step-contract.js" {
-  interface AdapterMap {
-    kafka: KafkaAdapter;
-  }
-}
-
 export function createKafkaAdapter(
   config: Pick<Config, "clusters" | "connect" | "replication">,
 ): KafkaAdapter {

@@ -1,7 +1,7 @@
 // `approval`: a step that is only a human gate. The engine parks the run in waiting_approval before
 // its (empty) apply; approve continues, reject fails the run.
 import { z } from "zod";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { evaluateApproval } from "./evaluate-builtin.js";
 

@@ -2,7 +2,7 @@
 // Evaluated at plan time, so a dry-run already shows which assertion would stop the real run.
 import { z } from "zod";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { evaluateAssert } from "./evaluate-builtin.js";
 

@@ -1,7 +1,8 @@
 // Pre-flight (`evaluate`) hooks of the built-in steps, kept apart from their plan/apply/verify.
 // HTTP targets are probed by opening a connection only: a request could act.
 import { urlReachable } from "../../evaluation/checks.js";
-import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
+import type { EvaluateContext } from "../step-adapters.js";
+import type { EvaluationCheck } from "../../engine/step-contract.js";
 
 export async function evaluateApproval(): Promise<EvaluationCheck[]> {
   return [{ check: "approval", outcome: "ready", reason: "needs an approver when the run reaches it" }];

@@ -22,12 +22,6 @@ export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
 }
 
-declare module "../../engine/step-contract.js" {
-  interface AdapterMap {
-    http: HttpClient;
-  }
-}
-
 const MAX_BODY_BYTES = 1_048_576;
 
 export function createFetchHttpClient(defaults: { timeoutMs?: number; userAgent?: string } = {}): HttpClient {

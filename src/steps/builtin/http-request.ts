@@ -1,7 +1,7 @@
 // `http.request`: a generic call to a URL the environment allows. GET/HEAD are reads and run at
 // plan time (so a dry-run has their outputs); other methods are side effects and run at apply.
 import { z } from "zod";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { JsonValue } from "../../engine/json.js";
 import { allowedUrl, isAllowedUrl } from "../../engine/target-ref.js";

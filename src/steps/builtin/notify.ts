@@ -1,6 +1,6 @@
 // `notify`: POST a JSON notification to an allowed webhook. Not sent in dry-runs; never undone.
 import { z } from "zod";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { allowedUrl } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

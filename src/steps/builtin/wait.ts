@@ -5,11 +5,10 @@ import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { evaluateExpression, truthy } from "../../engine/expression/evaluate-expression.js";
 import { ExpressionError, parseExpression } from "../../engine/expression/parse-expression.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { allowedUrl } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
-import "./http-client.js";
 import { evaluateWait } from "./evaluate-builtin.js";
 
 const duration = z.string().refine(isDuration, 'expected a duration such as "30s" or "5m"');

@@ -1,8 +1,8 @@
 // Pre-flight (`evaluate`) hook of consumers.pause / consumers.resume, kept apart from their
 // plan/apply/verify: the fleet's controller answers and the cluster knows its groups.
-import "../../adapters/consumers/consumer-fleets.js";
 import { fleetAnswering, messageOf } from "../../evaluation/checks.js";
-import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
+import type { EvaluateContext } from "../step-adapters.js";
+import type { EvaluationCheck } from "../../engine/step-contract.js";
 import { resolveFleet } from "./fleet-input.js";
 import type { FleetTargetInput } from "./fleet-input.js";
 

@@ -1,6 +1,6 @@
 // What Kafka says a fleet is doing on a cluster ("consuming", "no members", "unknown"): the "from" of
 // a webhook fleet's plan, whose application state cannot be read directly.
-import type { StepContext } from "../../engine/step-contract.js";
+import type { StepContext } from "../step-adapters.js";
 
 export async function observedState(
   ctx: StepContext<"consumerGroups">,

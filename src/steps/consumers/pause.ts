@@ -1,10 +1,9 @@
 // `consumers.pause`: stop a consumer fleet (webhook call or scale to zero), recording the replicas it
 // had, and prove it through Kafka: the fleet's groups have no members left on the cluster it leaves.
 import { z } from "zod";
-import "../../adapters/consumers/consumer-fleets.js";
 import { parseDurationMs } from "../../engine/duration.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import {

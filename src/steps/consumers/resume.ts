@@ -1,11 +1,10 @@
 // `consumers.resume`: start a consumer fleet on a cluster (webhook call with the target cluster, or
 // scale back up), recording what it found; prove it on Kafka: members there, and optionally progress.
 import { z } from "zod";
-import "../../adapters/consumers/consumer-fleets.js";
 import { parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import {

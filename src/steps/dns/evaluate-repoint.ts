@@ -1,9 +1,9 @@
 // Pre-flight (`evaluate`) hook of dns.repoint, kept apart from its plan/apply/verify: the zone
 // accepts a signed update (RFC 2136: a prerequisite-only UPDATE that changes nothing) and the
 // record can be read.
-import "../../adapters/dns/providers/dns-zones.js";
 import { dnsZoneUpdatable, messageOf } from "../../evaluation/checks.js";
-import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
+import type { EvaluateContext } from "../step-adapters.js";
+import type { EvaluationCheck } from "../../engine/step-contract.js";
 import type { RecordType } from "../../dns/record-data.js";
 import { formatRecordSet } from "../../adapters/dns/providers/dns-provider.js";
 

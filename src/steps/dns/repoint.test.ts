@@ -9,7 +9,7 @@ import type { SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import type { Clock } from "../../engine/ports/clock.js";
 import { MemoryLogger } from "../../engine/ports/logger.js";
-import type { StepContext } from "../../engine/step-contract.js";
+import type { StepContext } from "../step-adapters.js";
 import { emptyTargets } from "../../engine/target-catalog.js";
 import { dnsRepointStep } from "./repoint.js";
 

@@ -13,12 +13,12 @@ import {
   sameRecordSet,
 } from "../../adapters/dns/providers/dns-provider.js";
 import type { AuthorityAnswer, DnsProvider, RecordSet } from "../../adapters/dns/providers/dns-provider.js";
-import "../../adapters/dns/providers/dns-zones.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
-import type { StepContext, StepPlan } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
+import type { StepContext } from "../step-adapters.js";
+import type { StepPlan } from "../../engine/step-contract.js";
 import { dnsZoneRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { recordSetFromJson, recordSetToJson } from "./record-set-json.js";

@@ -2,11 +2,10 @@
 // Refuses groups with live members (naming them); never moves an offset backwards unless
 // `allowRewind` says so (held-back partitions are listed in the outputs and logged, not hidden).
 import { z } from "zod";
-import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef, replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

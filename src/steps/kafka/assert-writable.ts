@@ -3,9 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { kafkaErrorTypes } from "../../adapters/kafka/kafka-errors.js";
-import "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

@@ -1,9 +1,9 @@
 // Pre-flight (`evaluate`) hooks of the kafka.* steps, kept apart from their plan/apply/verify:
 // read-only checks that the clusters answer, the selected topics exist and MM2's bookkeeping is there.
 import type { TopicSelection } from "../../kafka/topic-selection.js";
-import "../../adapters/kafka/kafka-adapter.js";
 import { clusterReachable, flowClusters, topicHasLeaders, topicsPresent } from "../../evaluation/checks.js";
-import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
+import type { EvaluateContext } from "../step-adapters.js";
+import type { EvaluationCheck } from "../../engine/step-contract.js";
 
 type Ctx = EvaluateContext<"kafka">;
 

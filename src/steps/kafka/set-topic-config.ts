@@ -3,10 +3,9 @@
 import { z } from "zod";
 import { selectTopics } from "../../adapters/kafka/select-topics.js";
 import { topicSelectionSchema } from "../../kafka/topic-selection.js";
-import "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

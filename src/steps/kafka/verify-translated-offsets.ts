@@ -2,9 +2,8 @@
 // within the target log, and is nobody consuming them on the target yet? Outputs the translated map,
 // reprocess window and RPO estimate. Read-only.
 import { z } from "zod";
-import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

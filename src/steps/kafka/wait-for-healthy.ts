@@ -2,11 +2,10 @@
 // Changes nothing: a dry-run reports the current health, a real run waits (bounded by `within`).
 import { z } from "zod";
 import { topicSelectionSchema } from "../../kafka/topic-selection.js";
-import "../../adapters/kafka/kafka-adapter.js";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

@@ -5,7 +5,7 @@ import type { ConnectorStatus } from "../../adapters/kafka/connect-client.js";
 import type { KafkaAdapter } from "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { AnyStep, StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

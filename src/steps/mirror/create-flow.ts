@@ -6,7 +6,7 @@ import type { ConnectClient } from "../../adapters/kafka/connect-client.js";
 import type { KafkaAdapter } from "../../adapters/kafka/kafka-adapter.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject, JsonValue } from "../../engine/json.js";
-import { defineStep } from "../../engine/step-contract.js";
+import { defineStep } from "../step-adapters.js";
 import type { StepPlan } from "../../engine/step-contract.js";
 import { connectWorkerRef, replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";

@@ -1,8 +1,8 @@
 // Pre-flight (`evaluate`) hooks of the mirror.* steps, kept apart from their plan/apply/verify:
 // Connect answers and knows the flow's connectors; a reverse flow's clusters are reachable.
-import "../../adapters/kafka/kafka-adapter.js";
 import { clusterReachable, connectorsKnown, connectReachable, messageOf } from "../../evaluation/checks.js";
-import type { EvaluateContext, EvaluationCheck } from "../../engine/step-contract.js";
+import type { EvaluateContext } from "../step-adapters.js";
+import type { EvaluationCheck } from "../../engine/step-contract.js";
 
 type Ctx = EvaluateContext<"kafka">;
 

@@ -13,7 +13,7 @@ import { MemoryLogger } from "../../../src/engine/ports/logger.js";
 import { RunFenceLost } from "../../../src/engine/ports/run-fence.js";
 import type { RunFence, StoreClaim } from "../../../src/engine/ports/run-fence.js";
 import { parseRunbookOrThrow } from "../../../src/engine/runbook/parse-runbook.js";
-import { defineStep } from "../../../src/engine/step-contract.js";
+import { defineStep } from "../../../src/steps/step-adapters.js";
 import type { AnyStep } from "../../../src/engine/step-contract.js";
 import { RunLeases } from "../../../src/queue/run-lease.js";
 import type { Lease } from "../../../src/queue/run-lease.js";

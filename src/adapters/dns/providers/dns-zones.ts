@@ -16,12 +16,6 @@ export interface DnsZones {
   zone(name: string): DnsProvider;
 }
 
-declare module "../../../engine/step-contract.js" {
-  interface AdapterMap {
-    dns: DnsZones;
-  }
-}
-
 export interface DnsZonesOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides how a route53 zone's client is made (tests, custom credentials). */

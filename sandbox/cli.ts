@@ -20,7 +20,8 @@ import { redisHaComponents } from "./components/redis-ha.js";
 import { SandboxError } from "./components/types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./components/types.js";
 import { writeEnvironment } from "./environment.js";
-import { ensureKafkaJars, findJava } from "./lib/jars.js";
+import { ensureKafkaJars, fetchKafkaJars, findJava } from "./lib/jars.js";
+import { ensurePrerequisites, prerequisitesFor } from "./lib/prerequisites.js";
 import { configFile, logFile, pidFile, sandboxPaths } from "./lib/paths.js";
 import { isAlive, killProcess, readPid } from "./lib/process.js";
 import { withCliLock } from "./lib/cli-lock.js";
@@ -105,8 +106,21 @@ async function statusAll(paths: SandboxPaths): Promise<ComponentStatus[]> {
 async function up(paths: SandboxPaths, names: string[], timeoutMs: number): Promise<void> {
   const ids = resolveComponents(names);
   const started = Date.now();
-  findJava();
-  ensureKafkaJars(paths);
+  const kafkaIds = new Set([...kafka.keys(), kafkaNodeComponent(secureKafkaNode).id, ...connectIds]);
+  const needsKafka = ids.some((id) => kafkaIds.has(id));
+  ensurePrerequisites(
+    prerequisitesFor({
+      kafka: needsKafka,
+      bind: ids.includes(bindComponent.id),
+      redis: ids.includes(redisComponent.id),
+      redisHa: ids.some((id) => haIds.includes(id)),
+    }),
+    say,
+  );
+  if (needsKafka) {
+    findJava();
+    await fetchKafkaJars(paths, say);
+  }
   const before = new Map((await statusAll(paths)).map((s) => [s.id, s.pid !== undefined]));
   const opts = { timeoutMs };
   try {
@@ -279,7 +293,9 @@ async function main(argv: string[]): Promise<void> {
       );
     }
     case "fetch":
+      ensurePrerequisites(prerequisitesFor({ kafka: true, bind: false, redis: false, redisHa: false }), say);
       findJava();
+      await fetchKafkaJars(paths, say);
       say(`Kafka jars in ${ensureKafkaJars(paths).split(":").length} files under ${paths.cache}`);
       return;
     case "env":

@@ -21,7 +21,10 @@ const section = (title: string) =>
 const { cache, state } = sandboxPaths();
 const warm = existsSync(join(cache, `kafka-${KAFKA_VERSION}`, "lib"));
 section("sandbox");
-if (!warm) say("first run: checking prerequisites and fetching the Kafka jars from Maven Central (about a minute; progress below)");
+if (!warm)
+  say(
+    "first run: checking prerequisites and fetching the Kafka jars from Maven Central (about a minute; progress below)",
+  );
 say("npm run sandbox -- up (idempotent: starts only what is not running)");
 if (sandboxCli(["up"], true).status !== 0) {
   console.error("sandbox up failed");

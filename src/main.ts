@@ -23,6 +23,7 @@ import { RunbookCatalog } from "./runs/runbook-catalog.js";
 import { BreakGlassNotifier } from "./runs/break-glass-notifier.js";
 import { RunService } from "./runs/run-service.js";
 import { targetUniverse } from "./runs/run-targets.js";
+import { scheduledRunStarter } from "./runs/scheduled-run.js";
 import { RunbookValidator } from "./api/runbook-validator.js";
 import { ReplicaAck } from "./adapters/redis/replica-ack.js";
 import { RedisRunStore } from "./adapters/redis/run-store.js";
@@ -30,31 +31,32 @@ import { parseEnv } from "./config/env.js";
 import type { Env } from "./config/env.js";
 import { loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { maskSecretValues, resolveSecret } from "./config/secret.js";
+import { resolveHeaders, resolveSecret, secretSource } from "./config/secret.js";
 import { RunEngine } from "./engine/engine.js";
-import { ErrorCode, SwitchoverError } from "./engine/errors.js";
 import { systemClock } from "./engine/ports/clock.js";
 import type { Clock } from "./engine/ports/clock.js";
 import type { Logger } from "./engine/ports/logger.js";
 import type { AnyStep } from "./engine/step-contract.js";
 import type { StepAdapters } from "./steps/step-adapters.js";
 import { targetsFromConfig } from "./engine/target-catalog.js";
+import type { TargetCatalog } from "./engine/target-catalog.js";
 import { isAllowedUrl } from "./engine/target-ref.js";
-import { FanoutAuditSink } from "./queue/fanout-audit-sink.js";
+import { FanoutAuditSink, pagedAuditReader } from "./queue/fanout-audit-sink.js";
 import { faultHookFromEnv } from "./queue/fault-injection.js";
 import { logRedisErrors, redisOptionsFromUrl } from "./queue/redis-connection.js";
+import type { RedisConnectionOptions } from "./queue/redis-connection.js";
 import { RunEventLog } from "./queue/run-events.js";
 import { RunLeases } from "./queue/run-lease.js";
 import { RunMetaStore } from "./queue/run-meta.js";
 import { RunQueue } from "./queue/run-queue.js";
 import { RunReconciler } from "./queue/run-reconciler.js";
-import type { ScheduleJobData } from "./queue/run-queue.js";
 import { RunWorker } from "./queue/run-worker.js";
 import { ScheduleService } from "./queue/schedules.js";
 import { TargetLocks } from "./queue/target-lock.js";
 import { holderState, RunLocks } from "./queue/run-locks.js";
 import { createFetchHttpClient } from "./steps/builtin/http-client.js";
 import { createStepRegistry } from "./steps/registry.js";
+import type { StepRegistry } from "./steps/registry.js";
 import { EvaluationService } from "./evaluation/evaluation-service.js";
 import { PostureService } from "./posture/posture-service.js";
 import { createConsumerFleets, createGroupObserver } from "./adapters/consumers/consumer-fleets.js";
@@ -98,9 +100,113 @@ export interface Service {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Redis, the stores on it, the engine and its adapters: what both the API and the worker use. */
+interface Core {
+  redis: Redis;
+  connection: RedisConnectionOptions;
+  password: string | undefined;
+  clock: Clock;
+  steps: StepRegistry;
+  targets: TargetCatalog;
+  adapters: Partial<StepAdapters>;
+  kafka: StepAdapters["kafka"];
+  consumerGroups: StepAdapters["consumerGroups"];
+  store: RedisRunStore;
+  audit: AuditLog;
+  events: RunEventLog;
+  engine: RunEngine;
+  queue: RunQueue;
+  meta: RunMetaStore;
+  metrics: ServiceMetrics;
+  integrity: StateIntegrity;
+}
+
 export async function buildService(opts: ServiceOptions): Promise<Service> {
   const { config, logger } = opts;
   const svc = config.service;
+  const core = await buildCore(opts);
+  const { redis, queue, engine } = core;
+  const locks = new RunLocks({
+    locks: new TargetLocks(redis, {
+      prefix: config.redis.prefix,
+      isHolderDone: async (runId) => holderState(await core.store.get(runId)),
+    }),
+    meta: core.meta,
+    runs: core.store,
+    observer: core.metrics,
+  });
+  const runbooks = new RunbookCatalog(resolve(svc.runbooksDir), core.steps, core.targets);
+  const runs = buildRunService(core, opts, locks, runbooks);
+  const schedules = new ScheduleService(redis, config.redis.prefix, queue, (url) =>
+    isAllowedUrl(core.targets, url),
+  );
+  const validator = new RunbookValidator({
+    targets: core.targets,
+    extraKinds: (opts.extraSteps ?? []).map((s) => s.kind),
+  });
+  if (opts.mode !== "worker") validator.warm();
+  const targetHealth = new TargetHealth(
+    opts.targetChecks ?? (opts.readinessChecks ? [] : targetChecks(config)),
+    core.metrics.registry,
+  );
+  if (opts.mode !== "worker") targetHealth.start();
+  const evaluations = opts.mode === "worker" ? undefined : buildEvaluations(core, opts, runbooks).start();
+  const deps: ApiDeps = {
+    service: svc,
+    runs,
+    runbooks,
+    validator,
+    steps: core.steps,
+    targets: core.targets,
+    universe: targetUniverse(config),
+    schedules,
+    audit: core.audit,
+    events: core.events,
+    eventConnection: () => {
+      const conn = redis.duplicate({ maxRetriesPerRequest: null });
+      logRedisErrors(conn, logger, "events", core.password);
+      return conn;
+    },
+    readiness: buildReadiness(core, opts),
+    integrity: core.integrity,
+    targetHealth,
+    liveWorkers: () => queue.liveWorkers(),
+    metrics: core.metrics,
+    logger,
+    posture: new PostureService(core.kafka),
+    ...(evaluations ? { evaluations } : {}),
+  };
+  const background =
+    opts.mode === "api" ? undefined : startBackground(core, opts, { locks, runs, schedules });
+  const app = opts.mode === "worker" ? createOpsApp(deps) : createApp(deps);
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    deps,
+    worker: background?.worker,
+    queue,
+    redis,
+    engine,
+    close(graceMs = svc.queue.shutdownGraceMs) {
+      closed ??= (async () => {
+        background?.reconciler.stop();
+        targetHealth.stop();
+        await evaluations?.stop();
+        await background?.worker.shutdown(graceMs);
+        await queue.close();
+        await core.audit.close();
+        await validator.close();
+        await core.kafka.close().catch(() => undefined);
+        await core.consumerGroups.close().catch(() => undefined);
+        redis.disconnect();
+      })();
+      return closed;
+    },
+  };
+}
+
+async function buildCore(opts: ServiceOptions): Promise<Core> {
+  const { config, logger } = opts;
   const prefix = config.redis.prefix;
   const password = config.redis.password ? resolveSecret(config.redis.password).reveal() : undefined;
   const connection = redisOptionsFromUrl(opts.redisUrl ?? config.redis.url, password);
@@ -108,7 +214,6 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const redis = new Redis({ ...connection, maxRetriesPerRequest: 3, enableAutoPipelining: true });
   logRedisErrors(redis, logger, "main", password);
   const clock = opts.clock ?? systemClock;
-
   const steps = createStepRegistry(opts.extraSteps ?? []);
   // The DR step kinds every installation has (skipping any the registry already holds).
   for (const step of [...kafkaSteps, ...mirrorSteps, ...dnsSteps, ...consumerSteps])
@@ -133,27 +238,16 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   const engine = new RunEngine({
     store,
     clock,
-    audit: new FanoutAuditSink(new AuditSinkAdapter(audit), [events], async (runId, action) => {
-      const out: { stepId?: string; data: Record<string, unknown> }[] = [];
-      for (let afterSeq = 0; ;) {
-        const page = await audit.query({ runId, action, afterSeq, limit: 1_000 });
-        out.push(...page.entries);
-        if (page.nextAfterSeq === null) return out;
-        afterSeq = page.nextAfterSeq;
-      }
-    }),
+    audit: new FanoutAuditSink(
+      new AuditSinkAdapter(audit),
+      [events],
+      pagedAuditReader((q) => audit.query(q)),
+    ),
     logger,
     catalog: steps,
     targets,
     adapters,
-    secrets: {
-      read: (name) => {
-        const ref = config.secrets[name];
-        if (!ref) throw new Error(`the environment defines no secret ${name}`);
-        return resolveSecret(ref).reveal();
-      },
-      mask: maskSecretValues,
-    },
+    secrets: secretSource(config.secrets),
     // Off unless SWITCHOVER_FAULT_KILL_AT / _STOP_AT / _TRACE is set (the reliability suite).
     ...(opts.mode !== "api" ? { faults: faultHookFromEnv() } : {}),
   });
@@ -163,20 +257,10 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     ...(opts.queueName ? { name: opts.queueName } : {}),
     logger,
   });
-  const meta = new RunMetaStore(redis, prefix);
   const metrics = new ServiceMetrics(
     { runCounts: () => store.countByState(), queueDepth: () => queue.depth() },
     { defaultMetrics: true },
   );
-  const locks = new RunLocks({
-    locks: new TargetLocks(redis, {
-      prefix,
-      isHolderDone: async (runId) => holderState(await store.get(runId)),
-    }),
-    meta,
-    runs: store,
-    observer: metrics,
-  });
   const integrity = new StateIntegrity({
     audit,
     ...(opts.auditJsonlPath ? { jsonlPath: opts.auditJsonlPath } : {}),
@@ -185,193 +269,123 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
   });
   // Before the worker or the API can append: Redis is compared with what the audit file proves.
   await integrity.start();
-  const universe = targetUniverse(config);
-  const runbooks = new RunbookCatalog(resolve(svc.runbooksDir), steps, targets);
-  const validator = new RunbookValidator({ targets, extraKinds: (opts.extraSteps ?? []).map((s) => s.kind) });
-  if (opts.mode !== "worker") validator.warm();
-  const runs = new RunService({
-    engine,
-    store,
-    steps,
+  const meta = new RunMetaStore(redis, prefix);
+  return {
+    ...{ redis, connection, password, clock, steps, targets, adapters, kafka, consumerGroups },
+    ...{ store, audit, events, engine, queue, meta, metrics, integrity },
+  };
+}
+
+function buildRunService(
+  core: Core,
+  opts: ServiceOptions,
+  locks: RunLocks,
+  runbooks: RunbookCatalog,
+): RunService {
+  const { config, logger } = opts;
+  const svc = config.service;
+  const webhook = svc.approvals.breakGlassWebhook;
+  return new RunService({
+    engine: core.engine,
+    store: core.store,
+    steps: core.steps,
     runbooks,
-    queue,
+    queue: core.queue,
     locks,
-    meta,
-    idempotency: new IdempotencyStore(redis, prefix, svc.limits.idempotencyTtlSeconds),
-    universe,
+    meta: core.meta,
+    idempotency: new IdempotencyStore(core.redis, config.redis.prefix, svc.limits.idempotencyTtlSeconds),
+    universe: targetUniverse(config),
     operatorRunbooks: svc.operatorRunbooks,
-    stateGuard: integrity,
-    replicaAck: new ReplicaAck(redis, config.redis.replicaAckTimeoutMs),
+    stateGuard: core.integrity,
+    replicaAck: new ReplicaAck(core.redis, config.redis.replicaAckTimeoutMs),
     approvals: svc.approvals,
     principals: svc.auth.tokens.map((t) => ({ name: t.name, roles: t.roles })),
     breakGlass: new BreakGlassNotifier({
       logger: logger.child({ component: "break-glass" }),
-      ...(adapters.http ? { http: adapters.http } : {}),
-      ...(svc.approvals.breakGlassWebhook
-        ? {
-            webhook: {
-              url: svc.approvals.breakGlassWebhook.url,
-              headers: resolveHeaders(svc.approvals.breakGlassWebhook.headers),
-            },
-          }
-        : {}),
+      ...(core.adapters.http ? { http: core.adapters.http } : {}),
+      ...(webhook ? { webhook: { url: webhook.url, headers: resolveHeaders(webhook.headers) } } : {}),
     }),
   });
-  const schedules = new ScheduleService(redis, prefix, queue, (url) => isAllowedUrl(targets, url));
-  // The service's own dependencies only: a target system that does not answer (a lost DC) must
-  // never take the API out of service; target health goes to /healthz and metrics instead.
-  const readiness = new Readiness([
+}
+
+/**
+ * The service's own dependencies only: a target system that does not answer (a lost DC) must never
+ * take the API out of service; target health goes to /healthz and metrics instead.
+ */
+function buildReadiness(core: Core, opts: ServiceOptions): Readiness {
+  return new Readiness([
     ...(opts.readinessChecks ?? [
-      { name: "redis", check: async () => void (await redis.ping()) },
-      { name: "queue", check: async () => void (await queue.depth()) },
+      { name: "redis", check: async () => void (await core.redis.ping()) },
+      { name: "queue", check: async () => void (await core.queue.depth()) },
       auditFileCheck(opts.auditJsonlPath),
     ]),
     // Whatever else a test replaces, a Redis that lost state always makes the service not ready.
     {
       name: "state",
       async check() {
-        const lost = await integrity.probe();
+        const lost = await core.integrity.probe();
         if (lost) throw new Error(`state-lost (${lost.condition}): ${lost.detail}`);
       },
     },
   ]);
-  const targetHealth = new TargetHealth(
-    opts.targetChecks ?? (opts.readinessChecks ? [] : targetChecks(config)),
-    metrics.registry,
-  );
-  if (opts.mode !== "worker") targetHealth.start();
-  const evalConfig = svc.evaluation;
-  const evaluations =
-    opts.mode === "worker"
-      ? undefined
-      : new EvaluationService({
-          steps,
-          targets,
-          adapters,
-          logger: logger.child({ component: "evaluation" }),
-          clock,
-          stepTimeoutMs: evalConfig.stepTimeoutMs,
-          runbooks,
-          http: adapters.http!,
-          allow: config.http.allow,
-          registry: metrics.registry,
-          settings: {
-            intervalSeconds: evalConfig.intervalSeconds,
-            initialDelaySeconds: evalConfig.initialDelaySeconds,
-            webhook: evalConfig.webhook && {
-              url: evalConfig.webhook.url,
-              headers: resolveHeaders(evalConfig.webhook.headers),
-            },
-          },
-        }).start();
-  const deps: ApiDeps = {
-    service: svc,
-    runs,
-    runbooks,
-    validator,
-    steps,
-    targets,
-    universe,
-    schedules,
-    audit,
-    events,
-    eventConnection: () => {
-      const conn = redis.duplicate({ maxRetriesPerRequest: null });
-      logRedisErrors(conn, logger, "events", password);
-      return conn;
-    },
-    readiness,
-    integrity,
-    targetHealth,
-    liveWorkers: () => queue.liveWorkers(),
-    metrics,
-    logger,
-    posture: new PostureService(kafka),
-    ...(evaluations ? { evaluations } : {}),
-  };
-
-  const onSchedule = async (data: ScheduleJobData): Promise<void> => {
-    // The schedule's creator (an admin: only admins create schedules) requests its runs, so they
-    // can never approve them; schedules stored before createdBy was kept fall back to the record.
-    const createdBy = data.createdBy ?? (await schedules.get(data.scheduleId))?.createdBy;
-    const who = { name: createdBy ?? `schedule:${data.scheduleId}`, roles: ["admin" as const] };
-    try {
-      const started = await runs.startRun(
-        who,
-        data.runbook,
-        { params: data.params, dryRun: data.dryRun, ...(data.reason ? { reason: data.reason } : {}) },
-        { trigger: "schedule", scheduleId: data.scheduleId },
-      );
-      logger.info({ scheduleId: data.scheduleId, runId: started.run.id }, "schedule fired");
-    } catch (err) {
-      logger.warn(
-        { scheduleId: data.scheduleId, err: err instanceof Error ? err.message : String(err) },
-        "schedule could not start its run",
-      );
-      throw new SwitchoverError(ErrorCode.Conflict, err instanceof Error ? err.message : String(err), {
-        cause: err,
-      });
-    }
-  };
-  const leases = new RunLeases(redis, prefix, svc.queue.leaseMs);
-  const worker =
-    opts.mode === "api"
-      ? undefined
-      : new RunWorker({
-          connection,
-          prefix: `${prefix}:bull`,
-          queueName: queue.name,
-          engine,
-          locks,
-          meta,
-          leases,
-          logger,
-          settings: svc.queue,
-          observer: metrics,
-          onSchedule,
-          onRunSettled: (run, runMeta) => schedules.onRunSettled(run, runMeta, logger),
-        }).start();
-
-  const reconciler =
-    opts.mode === "api"
-      ? undefined
-      : new RunReconciler({ engine, queue, leases, logger, minAgeMs: 2 * svc.queue.lockDurationMs }).start(
-          svc.queue.reconcileIntervalMs,
-        );
-  const app = opts.mode === "worker" ? createOpsApp(deps) : createApp(deps);
-  let closed: Promise<void> | undefined;
-  return {
-    app,
-    deps,
-    worker,
-    queue,
-    redis,
-    engine,
-    close(graceMs = svc.queue.shutdownGraceMs) {
-      closed ??= (async () => {
-        reconciler?.stop();
-        targetHealth.stop();
-        await evaluations?.stop();
-        await worker?.shutdown(graceMs);
-        await queue.close();
-        await audit.close();
-        await validator.close();
-        await kafka.close().catch(() => undefined);
-        await consumerGroups.close().catch(() => undefined);
-        redis.disconnect();
-      })();
-      return closed;
-    },
-  };
 }
 
-/** Webhook headers from the config: literal values, or secret refs resolved once at start-up. */
-function resolveHeaders(
-  headers: Record<string, string | Parameters<typeof resolveSecret>[0]>,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([k, v]) => [k, typeof v === "string" ? v : resolveSecret(v).reveal()]),
-  );
+function buildEvaluations(core: Core, opts: ServiceOptions, runbooks: RunbookCatalog): EvaluationService {
+  const { config, logger } = opts;
+  const evalConfig = config.service.evaluation;
+  return new EvaluationService({
+    steps: core.steps,
+    targets: core.targets,
+    adapters: core.adapters,
+    logger: logger.child({ component: "evaluation" }),
+    clock: core.clock,
+    stepTimeoutMs: evalConfig.stepTimeoutMs,
+    runbooks,
+    http: core.adapters.http!,
+    allow: config.http.allow,
+    registry: core.metrics.registry,
+    settings: {
+      intervalSeconds: evalConfig.intervalSeconds,
+      initialDelaySeconds: evalConfig.initialDelaySeconds,
+      webhook: evalConfig.webhook && {
+        url: evalConfig.webhook.url,
+        headers: resolveHeaders(evalConfig.webhook.headers),
+      },
+    },
+  });
+}
+
+/** The worker that drives runs and fires schedules, and the reconciler that re-queues lost runs. */
+function startBackground(
+  core: Core,
+  opts: ServiceOptions,
+  uses: { locks: RunLocks; runs: RunService; schedules: ScheduleService },
+): { worker: RunWorker; reconciler: RunReconciler } {
+  const { config, logger } = opts;
+  const svc = config.service;
+  const leases = new RunLeases(core.redis, config.redis.prefix, svc.queue.leaseMs);
+  const worker = new RunWorker({
+    connection: core.connection,
+    prefix: `${config.redis.prefix}:bull`,
+    queueName: core.queue.name,
+    engine: core.engine,
+    locks: uses.locks,
+    meta: core.meta,
+    leases,
+    logger,
+    settings: svc.queue,
+    observer: core.metrics,
+    onSchedule: scheduledRunStarter({ runs: uses.runs, schedules: uses.schedules, logger }),
+    onRunSettled: (run, runMeta) => uses.schedules.onRunSettled(run, runMeta, logger),
+  }).start();
+  const reconciler = new RunReconciler({
+    engine: core.engine,
+    queue: core.queue,
+    leases,
+    logger,
+    minAgeMs: 2 * svc.queue.lockDurationMs,
+  }).start(svc.queue.reconcileIntervalMs);
+  return { worker, reconciler };
 }
 
 function createLogger(env: Env): Logger {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { z } from "zod";
 import { ErrorCode, SwitchoverError } from "../engine/errors.js";
+import type { SecretSource } from "../engine/ports/secret-source.js";
 
 export const secretRefSchema = z.union([
   z.strictObject({ env: z.string().min(1).describe("name of an environment variable holding the secret") }),
@@ -78,4 +79,26 @@ export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.e
     const reason = err instanceof Error && "code" in err ? String(err.code) : "unreadable";
     throw new SecretResolutionError(`secret file ${ref.file} cannot be read (${reason})`, ref);
   }
+}
+
+/** The environment's named secrets as the engine reads them (`${{ secrets.NAME }}` in step inputs). */
+export function secretSource(secrets: Readonly<Record<string, SecretRef>>): SecretSource {
+  return {
+    read: (name) => {
+      const ref = secrets[name];
+      if (!ref)
+        throw new SwitchoverError(ErrorCode.Configuration, `the environment defines no secret ${name}`);
+      return resolveSecret(ref).reveal();
+    },
+    mask: maskSecretValues,
+  };
+}
+
+/** Webhook headers from the config: literal values, or secret refs resolved once at start-up. */
+export function resolveHeaders(
+  headers: Readonly<Record<string, string | SecretRef>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, typeof v === "string" ? v : resolveSecret(v).reveal()]),
+  );
 }

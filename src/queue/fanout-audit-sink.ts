@@ -30,3 +30,24 @@ export class FanoutAuditSink implements AuditSink {
     await Promise.all([this.primary.append(event), ...this.observers.map((o) => o.append(event))]);
   }
 }
+
+/** One page of a paged audit query (AuditLog.query's shape). */
+interface AuditPageOf {
+  entries: { stepId?: string; data: Record<string, unknown> }[];
+  nextAfterSeq: number | null;
+}
+
+/** An AuditReader over a paged query: every entry of the run and action, page after page. */
+export function pagedAuditReader(
+  query: (q: { runId: string; action: string; afterSeq: number; limit: number }) => Promise<AuditPageOf>,
+): AuditReader {
+  return async (runId, action) => {
+    const out: AuditPageOf["entries"] = [];
+    for (let afterSeq = 0; ;) {
+      const page = await query({ runId, action, afterSeq, limit: 1_000 });
+      out.push(...page.entries);
+      if (page.nextAfterSeq === null) return out;
+      afterSeq = page.nextAfterSeq;
+    }
+  };
+}

@@ -76,6 +76,9 @@ export function mm2Connectors(): Record<string, Record<string, string>> {
       ...common,
       ...policy,
       "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+      // Committed data only: by default MM2's source consumer reads uncommitted, and the records of a
+      // transaction aborted on the source arrive on the target as ordinary records.
+      "source.consumer.isolation.level": "read_committed",
       "sync.topic.acls.enabled": "false",
       "sync.topic.configs.interval.seconds": "10",
       "refresh.topics.interval.seconds": "5",

@@ -82,6 +82,63 @@ describe.each([
     if (naming === "prefixed") expect((await admin2.listTopics()).includes(topic)).toBe(false);
   });
 
+  it("mirrors committed transactions only: an aborted transaction's records never reach dc2", async () => {
+    // Issue 21: with MM2's default source consumer (read_uncommitted), the records of a transaction
+    // aborted on dc1 arrived on dc2 as ordinary records, visible to read_committed consumers there.
+    const topic = unique(prefix);
+    await admin1.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    created.push({ admin: () => admin1, topic });
+    const producer = dc1.producer({
+      transactionalId: unique("so-txn-"),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const aborted = await producer.transaction();
+    await aborted.send({
+      topic,
+      messages: ["a1", "a2", "a3"].map((v) => ({ key: v, value: `aborted ${v}` })),
+    });
+    await aborted.abort();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: ["c1", "c2"].map((v) => ({ key: v, value: `committed ${v}` })) });
+    await committed.commit();
+    await producer.disconnect();
+
+    const target = remote(topic);
+    await eventually(
+      `MM2 to create ${target} on dc2`,
+      async () => ((await admin2.listTopics()).includes(target) ? true : undefined),
+      60_000,
+    );
+    created.push({ admin: () => admin2, topic: target });
+    // Per partition MM2 keeps the order: once the committed records are on dc2, anything it took
+    // from the aborted transaction (written before them) is there too.
+    const seen: string[] = [];
+    const consumer = dc2.consumer({ groupId: unique("test-txn-reader-"), readUncommitted: false });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: target, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message.value?.toString() ?? "");
+        },
+      });
+      await eventually(
+        `the committed records on ${target}`,
+        async () => (seen.includes("committed c2") ? true : undefined),
+        60_000,
+        500,
+      );
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(["committed c1", "committed c2"]);
+  });
+
   it("emits a decodable checkpoint for a group that committed on dc1", async () => {
     const topic = unique(prefix);
     const group = unique("orders-app-");

@@ -1241,7 +1241,7 @@ export interface components {
              *     mirror.acl-missing-on-target, mirror.acl-only-on-target, mirror.acls-uncompared,
              *     mirror.group-without-checkpoint, mirror.checkpoint-stale, mirror.no-heartbeats,
              *     mirror.heartbeat-old, mirror.connector-not-running, mirror.connect-unreachable,
-             *     mirror.socket-buffer-small, pair.unreadable.
+             *     mirror.socket-buffer-small, mirror.reads-uncommitted, pair.unreadable.
              */
             rule: string;
             subject: {

@@ -421,6 +421,19 @@ export function assessPair(f: PairFacts): PairPosture {
         });
       }
       if (c.role === "source" && c.config) {
+        const isolation = Object.entries(c.config).find(([k]) =>
+          /^(source\.consumer\.|consumer\.|source\.cluster\.)isolation\.level$/.test(k),
+        );
+        if (isolation?.[1] !== "read_committed") {
+          findings.push({
+            severity: "warning",
+            rule: "mirror.reads-uncommitted",
+            subject: { kind: "connector", name: c.name },
+            message: `the source consumer reads ${flow.source} with isolation.level=${isolation?.[1] ?? "read_uncommitted (Kafka default)"}: records of transactions aborted on ${flow.source} reach ${flow.target} as ordinary records, and read_committed consumers there process them after a failover`,
+            onLossOf: [],
+            fix: `set source.consumer.isolation.level=read_committed on ${c.name}`,
+          });
+        }
         const key = Object.keys(c.config).find((k) => /(^|\.)receive\.buffer\.bytes$/.test(k));
         const value = key ? Number(c.config[key]) : 65_536;
         if (value !== -1 && value < WAN_BUFFER_BYTES) {

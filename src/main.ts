@@ -11,7 +11,7 @@ import { AuditLog } from "./audit/audit-log.js";
 import { AuditSinkAdapter } from "./audit/engine-audit-sink.js";
 import { createApp, createOpsApp } from "./api/app.js";
 import type { ApiDeps } from "./api/deps.js";
-import { IdempotencyStore } from "./runs/idempotency-store.js";
+import { RedisIdempotencyStore } from "./adapters/redis/idempotency-store.js";
 import { ServiceMetrics } from "./api/metrics.js";
 import { Readiness } from "./api/readiness.js";
 import { targetChecks } from "./api/target-checks.js";
@@ -162,10 +162,10 @@ export async function buildService(opts: ServiceOptions): Promise<Service> {
     schedules,
     audit: core.audit,
     events: core.events,
-    eventConnection: () => {
+    eventFollower: () => {
       const conn = redis.duplicate({ maxRetriesPerRequest: null });
       logRedisErrors(conn, logger, "events", core.password);
-      return conn;
+      return core.events.follower(conn);
     },
     readiness: buildReadiness(core, opts),
     integrity: core.integrity,
@@ -293,7 +293,7 @@ function buildRunService(
     queue: core.queue,
     locks,
     meta: core.meta,
-    idempotency: new IdempotencyStore(core.redis, config.redis.prefix, svc.limits.idempotencyTtlSeconds),
+    idempotency: new RedisIdempotencyStore(core.redis, config.redis.prefix, svc.limits.idempotencyTtlSeconds),
     universe: targetUniverse(config),
     operatorRunbooks: svc.operatorRunbooks,
     stateGuard: core.integrity,

@@ -1,12 +1,11 @@
 // Everything the HTTP layer is built from, filled by the composition root (src/main.ts) or a test.
-import type { Redis } from "ioredis";
 import type { AuditAppendInput, AuditPage, AuditQuery, AuditVerifyResult } from "../audit/audit-log.js";
 import type { StateIntegrity } from "../audit/state-integrity.js";
 import type { ServiceConfig } from "../config/schema.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { StepCatalog } from "../engine/step-catalog.js";
 import type { TargetCatalog } from "../engine/target-catalog.js";
-import type { RunEventLog } from "../queue/run-events.js";
+import type { EventFollower, RunEventLog } from "../queue/run-events.js";
 import type { ScheduleService } from "../queue/schedules.js";
 import type { EvaluationService } from "../evaluation/evaluation-service.js";
 import type { PostureService } from "../posture/posture-service.js";
@@ -37,8 +36,8 @@ export interface ApiDeps {
   schedules: ScheduleService;
   audit: AuditPort;
   events: RunEventLog;
-  /** A new Redis connection for one SSE client's blocking reads; closed when the client leaves. */
-  eventConnection: () => Redis;
+  /** A follower on a connection of its own for one SSE client's blocking reads; closed when the client leaves. */
+  eventFollower: () => EventFollower;
   readiness: Readiness;
   /** Kafka (and other target) health for /healthz and metrics; never part of readiness. */
   targetHealth: TargetHealth;

@@ -28,6 +28,12 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3]
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return id`;
 
+/** Follows a run's events for one client (SSE): each `next` blocks up to blockMs for newer ones. */
+export interface EventFollower {
+  next(runId: string, afterId: string, blockMs: number): Promise<StoredRunEvent[]>;
+  close(): void;
+}
+
 type EventsRedis = Redis & {
   soRunEventAppend(key: string, maxLen: number, ttl: number, doc: string): Promise<string>;
 };
@@ -81,6 +87,14 @@ export class RunEventLog implements AuditSink {
     const start = afterId === undefined ? "-" : `(${afterId}`;
     const entries = (await this.redis.xrange(this.key(runId), start, "+", "COUNT", count)) as StreamEntry[];
     return decode(entries);
+  }
+
+  /** One client's blocking reads over `conn`, a connection of its own; close() disconnects it. */
+  follower(conn: Redis): EventFollower {
+    return {
+      next: (runId, afterId, blockMs) => this.follow(conn, runId, afterId, blockMs),
+      close: () => conn.disconnect(),
+    };
   }
 
   /** Blocks on `conn` (a dedicated connection) up to blockMs for events after afterId. */

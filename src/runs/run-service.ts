@@ -17,7 +17,7 @@ import type { RunQueue } from "../queue/run-queue.js";
 import type { RunLocks } from "../queue/run-locks.js";
 import { hasRole } from "./principal.js";
 import type { Principal } from "./principal.js";
-import type { IdempotencyStore } from "./idempotency-store.js";
+import type { IdempotencyStore } from "./idempotency.js";
 import type { RunbookCatalog } from "./runbook-catalog.js";
 import { runTargets } from "./run-targets.js";
 import type { TargetUniverse } from "./run-targets.js";

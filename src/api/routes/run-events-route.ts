@@ -95,7 +95,7 @@ export function runEventsRoute(deps: ApiDeps): Router {
     }
     clients++;
     perPrincipal.set(who, held + 1);
-    const conn = deps.eventConnection();
+    const follower = deps.eventFollower();
     let closed = false;
     const close = (): void => {
       if (closed) return;
@@ -104,7 +104,7 @@ export function runEventsRoute(deps: ApiDeps): Router {
       const left = (perPrincipal.get(who) ?? 1) - 1;
       if (left > 0) perPrincipal.set(who, left);
       else perPrincipal.delete(who);
-      conn.disconnect();
+      follower.close();
     };
     // The response's close is the client going away (or the stream ending); end the blocking read.
     res.on("close", close);
@@ -137,8 +137,8 @@ export function runEventsRoute(deps: ApiDeps): Router {
           break;
         }
         if (finished) settleTries++;
-        const live = await deps.events
-          .follow(conn, id, lastId ?? "0-0", finished ? SETTLE_BLOCK_MS : FOLLOW_BLOCK_MS)
+        const live = await follower
+          .next(id, lastId ?? "0-0", finished ? SETTLE_BLOCK_MS : FOLLOW_BLOCK_MS)
           .catch(async () => {
             // The blocking connection failed (Redis restart): back off instead of spinning.
             await new Promise((r) => setTimeout(r, 1_000));

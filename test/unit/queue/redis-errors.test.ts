@@ -57,14 +57,14 @@ describe("Redis connection errors", () => {
     });
     const logger = new MemoryLogger();
     service = await buildService({ config, mode: "all", logger, readinessChecks: [] });
-    const events = service.deps.eventConnection();
+    const events = service.deps.eventFollower();
     const clients = (): Set<unknown> =>
       new Set(logger.entries.filter((e) => e.msg === "redis connection error").map((e) => e.fields.client));
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && !["main", "events", "queue", "worker"].every((c) => clients().has(c))) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    events.disconnect();
+    events.close();
     expect([...clients()].sort()).toEqual(["events", "main", "queue", "worker"]);
     expect(stderr.filter((l) => l.includes("Unhandled error event"))).toEqual([]);
     expect(JSON.stringify(logger.entries)).not.toContain(PASSWORD);

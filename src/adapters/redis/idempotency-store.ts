@@ -1,7 +1,9 @@
-// Idempotency-Key records: the first request with a key claims it (atomically) with the hash of its
-// body; a replay with the same hash gets the run the first one created, a different body is refused.
-// Keys are scoped to the token's name, so two clients cannot collide or probe each other's keys.
+// Idempotency-Key records in Redis (the port is runs/idempotency.ts): the first request with a key
+// claims it atomically with the hash of its body; a replay with the same hash gets the run the first
+// one created, a different body is refused. Keys are scoped to the token's name, so two clients
+// cannot collide or probe each other's keys.
 import type { Redis } from "ioredis";
+import type { IdempotencyClaim, IdempotencyStore } from "../../runs/idempotency.js";
 
 // KEYS[1]: record. ARGV: hash, ttl seconds. Returns {"new"} | {"done", runId} | {"pending"} | {"mismatch"}.
 const BEGIN = `
@@ -17,12 +19,9 @@ if hash ~= ARGV[1] then return {'mismatch'} end
 if runId == '' then return {'pending'} end
 return {'done', runId}`;
 
-export type IdempotencyClaim =
-  { state: "new" } | { state: "done"; runId: string } | { state: "pending" } | { state: "mismatch" };
-
 type IdemRedis = Redis & { soIdemBegin(key: string, hash: string, ttl: number): Promise<string[]> };
 
-export class IdempotencyStore {
+export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly redis: IdemRedis;
 
   constructor(

@@ -22,7 +22,7 @@ import type { JsonValue } from "../src/engine/json.js";
 import { systemClock } from "../src/engine/ports/clock.js";
 import type { Logger } from "../src/engine/ports/logger.js";
 import type { StepContext } from "../src/steps/step-adapters.js";
-import type { AnyStep, StepPlan } from "../src/engine/step-contract.js";
+import type { AnyActionStep, StepPlan } from "../src/engine/step-contract.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { createStepRegistry } from "../src/steps/registry.js";
 import { sandboxCli } from "../sandbox/drill/sandbox-control.js";
@@ -43,7 +43,7 @@ const config = loadConfig(join(sandboxDir, "switchover.yaml"));
 const kafka = createKafkaAdapter(config);
 const client: ClusterClient = kafka.cluster(CLUSTER);
 const registry = createStepRegistry();
-const reassignStep = registry.get("kafka.reassignPartitions") as AnyStep;
+const reassignStep = registry.get("kafka.reassignPartitions") as AnyActionStep;
 const targets = targetsFromConfig(config);
 const bootstrap = config.clusters[CLUSTER]!.bootstrapServers.join(",");
 /** Polls every 500 ms: reassignment and fencing settle in well under a second here. */

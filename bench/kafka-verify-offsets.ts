@@ -13,6 +13,7 @@ import type { StepContext } from "../src/steps/step-adapters.js";
 import { targetsFromConfig } from "../src/engine/target-catalog.js";
 import { verifyTranslatedOffsetsStep } from "../src/steps/kafka/verify-translated-offsets.js";
 import { compileJava, flag, fmt, java, median, outDir, sandboxDir } from "./kafka-java.js";
+import { planPhase } from "../src/engine/step-phases.js";
 import { KafkaTooling } from "../sandbox/lib/kafka-tooling.js";
 
 const GROUPS = flag("groups", 100);
@@ -133,10 +134,10 @@ async function main(): Promise<void> {
       .parse({ flow: `bench-${run}`, groups, maxCheckpointAge: "1h" });
     await kafka.cluster("dc1").listTopics(); // connections up before timing, as in a running worker
     const oursRuns: number[] = [];
-    let plan = await verifyTranslatedOffsetsStep.plan(ctx, input);
+    let plan = await planPhase(verifyTranslatedOffsetsStep, ctx, input);
     for (let r = 0; r < REPEAT; r++) {
       const t0 = performance.now();
-      plan = await verifyTranslatedOffsetsStep.plan(ctx, input);
+      plan = await planPhase(verifyTranslatedOffsetsStep, ctx, input);
       oursRuns.push(performance.now() - t0);
     }
     const ours = median(oursRuns);

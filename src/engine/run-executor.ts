@@ -29,6 +29,7 @@ import {
   unreachable,
 } from "./step-decisions.js";
 import { stepContext } from "./step-context.js";
+import { applyPhase, planPhase, verifyPhase } from "./step-phases.js";
 import { StepInputs } from "./step-input.js";
 
 type Phase = "plan" | "apply" | "verify";
@@ -172,7 +173,7 @@ export class RunExecutor {
     const input = this.inputs.resolve(run, spec, def);
     const t0 = this.res.clock.now();
     const plan = await this.phase(run, i, def, spec, signal, input.value, (ctx) =>
-      def.plan(ctx, input.value),
+      planPhase(def, ctx, input.value),
     );
     // Timings are the step's own calls; persistence and audit around them are the engine's share.
     const planMs = this.res.clock.now() - t0;
@@ -312,7 +313,7 @@ export class RunExecutor {
     const applied = await this.phase(run, i, def, spec, signal, input, (ctx) => {
       if (faults) ctx.adapters = faults.wrapApply(run.id, spec.id, ctx.adapters);
       if (fence) ctx.adapters = fenceAdapters(ctx.adapters, () => fence.check());
-      return def.apply(ctx, plan, input);
+      return applyPhase(def, ctx, plan, input);
     });
     const before = this.inputs.mask(applied);
     faults?.applyDone(run.id, spec.id);
@@ -338,7 +339,7 @@ export class RunExecutor {
     this.res.faults?.reached(run.id, spec.id, "before-verify");
     const input = this.inputs.forApply(run, spec, def, step.input);
     const extra = this.inputs.mask(
-      await this.phase(run, i, def, spec, signal, input, (ctx) => def.verify(ctx, input, plan)),
+      await this.phase(run, i, def, spec, signal, input, (ctx) => verifyPhase(def, ctx, input, plan)),
     );
     const verifyMs = this.res.clock.now() - t0;
     this.res.faults?.reached(run.id, spec.id, "after-verify");

@@ -1,5 +1,6 @@
-// The one interface every step implements: input schema, plan (read-only), apply (converge, return
-// the before-state), verify (prove it), and optionally how to undo itself from the record.
+// The one interface every step implements, in one of two shapes. An action: input schema, plan
+// (read-only), apply (converge, return the before-state), verify (prove it), and optionally how to
+// undo itself from the record. A check: input schema and what it inspects, waits for and confirms.
 import type { z } from "zod";
 import type { ExpressionScope } from "./expression/evaluate-expression.js";
 import type { JsonObject, JsonValue } from "./json.js";
@@ -82,7 +83,8 @@ export interface StepRecordForRevert<I> {
 /** Input field → the kind of configured target the field names. */
 export type StepTargets = Readonly<Record<string, TargetKind>>;
 
-export interface StepDefinition<I = unknown, Ad extends object = NoAdapters> {
+/** What every step kind declares, whatever its shape. */
+interface StepKind<I, Ad extends object> {
   kind: string;
   description: string;
   adapters: readonly (keyof Ad & string)[];
@@ -96,6 +98,16 @@ export interface StepDefinition<I = unknown, Ad extends object = NoAdapters> {
   input(targets: TargetCatalog): z.ZodType<I>;
   /** Steps that are themselves a human gate (the `approval` kind) always park before apply. */
   requiresApproval?: boolean;
+  /**
+   * Pre-flight: read-only checks that the step could run now (targets reachable, credentials
+   * valid, named resources present). Never plans or changes anything; failures are reported as
+   * checks, not thrown (a throw counts as one blocked check).
+   */
+  evaluate?(ctx: EvaluateContext<Ad>, input: I): Promise<EvaluationCheck[]>;
+}
+
+/** A step that changes the world: plan the changes, apply them, verify they took. */
+export interface ActionStepDefinition<I = unknown, Ad extends object = NoAdapters> extends StepKind<I, Ad> {
   /** Read the world; return the concrete changes and outputs. Must not change anything. */
   plan(ctx: StepContext<Ad>, input: I): Promise<StepPlan>;
   /**
@@ -110,34 +122,56 @@ export interface StepDefinition<I = unknown, Ad extends object = NoAdapters> {
    * Steps without it are not revertible if they planned changes.
    */
   revert?(record: StepRecordForRevert<I>): { uses?: string; with: JsonObject } | undefined;
-  /**
-   * Pre-flight: read-only checks that the step could run now (targets reachable, credentials
-   * valid, named resources present). Never plans or changes anything; failures are reported as
-   * checks, not thrown (a throw counts as one blocked check).
-   */
-  evaluate?(ctx: EvaluateContext<Ad>, input: I): Promise<EvaluationCheck[]>;
+  check?: never;
 }
+
+/**
+ * A check judges the world and plans no change, so there is nothing to approve per change or to
+ * revert. The engine runs it through the same persisted phases as an action (planning, applying,
+ * verifying), so a check resumes after a crash and is recorded and audited like any step:
+ * - `inspect` (planning, dry-runs too): read and judge now; throw to fail, return outputs;
+ * - `waitUntil` (applying, real runs only): wait until the condition holds, within its own limit;
+ * - `confirm` (verifying, real runs only): judge again after waiting, or prove the condition with a
+ *   harmless write such as a canary; may add outputs. A failed confirm retries like a failed verify.
+ */
+export interface CheckShape<I, Ad extends object> {
+  inspect?(ctx: StepContext<Ad>, input: I): Promise<JsonObject>;
+  waitUntil?(ctx: StepContext<Ad>, input: I): Promise<void>;
+  confirm?(ctx: StepContext<Ad>, input: I): Promise<JsonObject | void>;
+}
+
+export interface CheckStepDefinition<I = unknown, Ad extends object = NoAdapters> extends StepKind<I, Ad> {
+  check: CheckShape<I, Ad>;
+  plan?: never;
+  apply?: never;
+  verify?: never;
+  revert?: never;
+}
+
+export type StepDefinition<I = unknown, Ad extends object = NoAdapters> =
+  ActionStepDefinition<I, Ad> | CheckStepDefinition<I, Ad>;
+
+/** A definition with its input and adapter types erased: any context runs it. */
+type Erased<D> = Omit<D, "adapters"> & { adapters: readonly string[] };
+export type AnyActionStep = Erased<ActionStepDefinition>;
+export type AnyCheckStep = Erased<CheckStepDefinition>;
 
 /**
  * A step with its input and adapter types erased, as stored in the registry. Its phases accept a
  * context with any adapters, so tests and tools can drive a defined step with just the adapters it
- * asked for.
+ * asked for (engine/step-phases.ts runs either shape).
  */
-export interface AnyStep extends Omit<
-  StepDefinition<unknown>,
-  "adapters" | "plan" | "apply" | "verify" | "evaluate"
-> {
-  adapters: readonly string[];
-  plan(ctx: StepContext, input: unknown): Promise<StepPlan>;
-  evaluate?(ctx: EvaluateContext, input: unknown): Promise<EvaluationCheck[]>;
-  apply(ctx: StepContext, plan: StepPlan, input: unknown): Promise<JsonValue>;
-  verify(ctx: StepContext, input: unknown, plan: StepPlan): Promise<JsonObject | void>;
-}
+export type AnyStep = AnyActionStep | AnyCheckStep;
 
 /**
  * Keeps the step's types inside its own module while erasing them for the registry. Steps that
  * use adapters define themselves through the steps layer's `defineStep`, which names them.
  */
+export function defineStep<I, Ad extends object = NoAdapters>(
+  step: ActionStepDefinition<I, Ad>,
+): AnyActionStep;
+export function defineStep<I, Ad extends object = NoAdapters>(step: CheckStepDefinition<I, Ad>): AnyCheckStep;
+export function defineStep<I, Ad extends object = NoAdapters>(step: StepDefinition<I, Ad>): AnyStep;
 export function defineStep<I, Ad extends object = NoAdapters>(step: StepDefinition<I, Ad>): AnyStep {
   return step;
 }

@@ -6,10 +6,13 @@ import type { DnsZones } from "../adapters/dns/providers/dns-zones.js";
 import type { KafkaAdapter } from "../adapters/kafka/kafka-adapter.js";
 import { defineStep as defineEngineStep } from "../engine/step-contract.js";
 import type {
+  ActionStepDefinition as EngineActionStep,
+  AnyActionStep,
+  AnyCheckStep,
   AnyStep,
+  CheckStepDefinition as EngineCheckStep,
   EvaluateContext as EngineEvaluateContext,
   StepContext as EngineStepContext,
-  StepDefinition as EngineStepDefinition,
 } from "../engine/step-contract.js";
 import type { HttpClient } from "./builtin/http-client.js";
 
@@ -27,9 +30,17 @@ export type StepContext<A extends AdapterName = AdapterName> = EngineStepContext
 export type EvaluateContext<A extends AdapterName = AdapterName> = EngineEvaluateContext<
   Pick<StepAdapters, A>
 >;
-export type StepDefinition<I, A extends AdapterName = never> = EngineStepDefinition<I, Pick<StepAdapters, A>>;
+export type ActionStepDefinition<I, A extends AdapterName = never> = EngineActionStep<
+  I,
+  Pick<StepAdapters, A>
+>;
+export type CheckStepDefinition<I, A extends AdapterName = never> = EngineCheckStep<I, Pick<StepAdapters, A>>;
 
 /** A step kind using the adapters named `A`, erased for the registry. */
-export function defineStep<I, A extends AdapterName = never>(step: StepDefinition<I, A>): AnyStep {
+export function defineStep<I, A extends AdapterName = never>(step: ActionStepDefinition<I, A>): AnyActionStep;
+export function defineStep<I, A extends AdapterName = never>(step: CheckStepDefinition<I, A>): AnyCheckStep;
+export function defineStep<I, A extends AdapterName = never>(
+  step: ActionStepDefinition<I, A> | CheckStepDefinition<I, A>,
+): AnyStep {
   return defineEngineStep(step);
 }

@@ -9,6 +9,7 @@ import { systemClock } from "../../src/engine/ports/clock.js";
 import { MemoryLogger } from "../../src/engine/ports/logger.js";
 import type { StepContext } from "../../src/steps/step-adapters.js";
 import type { AnyStep, StepPlan } from "../../src/engine/step-contract.js";
+import { applyPhase, planPhase, verifyPhase } from "../../src/engine/step-phases.js";
 import { targetsFromConfig } from "../../src/engine/target-catalog.js";
 import { createStepRegistry } from "../../src/steps/registry.js";
 import { sandboxConfig } from "./sandbox.js";
@@ -65,7 +66,7 @@ export class StepHarness {
 
   async plan(kind: string, raw: unknown, opts: { timeoutMs?: number } = {}): Promise<StepPlan> {
     const def = this.step(kind);
-    return def.plan(this.context(def, { dryRun: true, ...opts }), this.parse(kind, raw));
+    return planPhase(def, this.context(def, { dryRun: true, ...opts }), this.parse(kind, raw));
   }
 
   /** plan → apply → verify, as a real run does. */
@@ -73,9 +74,9 @@ export class StepHarness {
     const def = this.step(kind);
     const input = this.parse(kind, raw);
     const ctx = this.context(def, opts);
-    const plan = await def.plan(ctx, input);
-    const before = await def.apply(ctx, plan, input);
-    const extra = await def.verify(ctx, input, plan);
+    const plan = await planPhase(def, ctx, input);
+    const before = await applyPhase(def, ctx, plan, input);
+    const extra = await verifyPhase(def, ctx, input, plan);
     return { input, plan, before, outputs: { ...plan.outputs, ...(extra ?? {}) } };
   }
 

@@ -3,7 +3,6 @@
 import { z } from "zod";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { defineStep } from "../step-adapters.js";
-import type { StepPlan } from "../../engine/step-contract.js";
 import { evaluateAssert } from "./evaluate-builtin.js";
 
 const inputSchema = () =>
@@ -19,15 +18,12 @@ export const assertStep = defineStep<z.infer<ReturnType<typeof inputSchema>>>({
   adapters: [],
   input: inputSchema,
   evaluate: evaluateAssert,
-  async plan(_ctx, input): Promise<StepPlan> {
-    if (!input.that) {
-      throw new SwitchoverError(ErrorCode.AssertionFailed, input.message, { retryable: false });
-    }
-    return { changes: [], outputs: { held: true } };
+  check: {
+    async inspect(_ctx, input) {
+      if (!input.that) {
+        throw new SwitchoverError(ErrorCode.AssertionFailed, input.message, { retryable: false });
+      }
+      return { held: true };
+    },
   },
-  async apply() {
-    return null;
-  },
-  async verify() {},
-  revert: () => undefined,
 });

@@ -6,7 +6,6 @@ import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import { evaluateExpression, truthy } from "../../engine/expression/evaluate-expression.js";
 import { ExpressionError, parseExpression } from "../../engine/expression/parse-expression.js";
 import { defineStep } from "../step-adapters.js";
-import type { StepPlan } from "../../engine/step-contract.js";
 import { allowedUrl } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { evaluateWait } from "./evaluate-builtin.js";
@@ -59,50 +58,47 @@ export const waitStep = defineStep<z.infer<ReturnType<typeof inputSchema>>, "htt
   adapters: ["http"],
   input: inputSchema,
   evaluate: evaluateWait,
-  async plan(): Promise<StepPlan> {
-    return { changes: [], outputs: {} };
-  },
-  async apply(ctx, _plan, input) {
-    const started = ctx.clock.now();
-    if (input.duration !== undefined) {
-      await ctx.clock.sleep(parseDurationMs(input.duration), ctx.signal);
-      return null;
-    }
-    const condition = parseExpression(input.until!);
-    const deadline = started + parseDurationMs(input.within);
-    for (let polls = 1; ; polls++) {
-      const scope = { ...ctx.scope };
-      if (input.poll) {
-        const res = await ctx.adapters.http.request({
-          method: "GET",
-          url: input.poll.url,
-          signal: ctx.signal,
-        });
-        scope.read = { status: res.status, body: res.body };
-        if (!input.poll.expectStatus.includes(res.status)) {
-          ctx.logger.debug({ status: res.status, polls }, "poll answered an unexpected status; polling on");
+  check: {
+    async waitUntil(ctx, input) {
+      const started = ctx.clock.now();
+      if (input.duration !== undefined) {
+        await ctx.clock.sleep(parseDurationMs(input.duration), ctx.signal);
+        return;
+      }
+      const condition = parseExpression(input.until!);
+      const deadline = started + parseDurationMs(input.within);
+      for (let polls = 1; ; polls++) {
+        const scope = { ...ctx.scope };
+        if (input.poll) {
+          const res = await ctx.adapters.http.request({
+            method: "GET",
+            url: input.poll.url,
+            signal: ctx.signal,
+          });
+          scope.read = { status: res.status, body: res.body };
+          if (!input.poll.expectStatus.includes(res.status)) {
+            ctx.logger.debug({ status: res.status, polls }, "poll answered an unexpected status; polling on");
+          }
         }
-      }
-      if (truthy(evaluateExpression(condition, scope, input.until))) {
-        ctx.logger.info({ polls, waitedMs: ctx.clock.now() - started }, "condition holds");
-        return null;
-      }
-      if (ctx.clock.now() >= deadline) {
-        throw new SwitchoverError(
-          ErrorCode.Timeout,
-          `condition "${input.until}" did not hold within ${input.within}`,
-          {
-            retryable: false,
-            details: { polls },
-          },
+        if (truthy(evaluateExpression(condition, scope, input.until))) {
+          ctx.logger.info({ polls, waitedMs: ctx.clock.now() - started }, "condition holds");
+          return;
+        }
+        if (ctx.clock.now() >= deadline) {
+          throw new SwitchoverError(
+            ErrorCode.Timeout,
+            `condition "${input.until}" did not hold within ${input.within}`,
+            {
+              retryable: false,
+              details: { polls },
+            },
+          );
+        }
+        await ctx.clock.sleep(
+          Math.min(parseDurationMs(input.interval), Math.max(0, deadline - ctx.clock.now())),
+          ctx.signal,
         );
       }
-      await ctx.clock.sleep(
-        Math.min(parseDurationMs(input.interval), Math.max(0, deadline - ctx.clock.now())),
-        ctx.signal,
-      );
-    }
+    },
   },
-  async verify() {},
-  revert: () => undefined,
 });

@@ -16,7 +16,6 @@ import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../step-adapters.js";
-import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { evaluateCheckReplication } from "./evaluate-kafka-steps.js";
@@ -117,156 +116,157 @@ export const checkReplicationStep = defineStep<Input, "kafka">({
   targets: { flow: "replication flow" },
   input: inputSchema,
   evaluate: evaluateCheckReplication,
-  async plan(ctx, input): Promise<StepPlan> {
-    const kafka = ctx.adapters.kafka;
-    const flow = kafka.flow(input.flow);
-    const target = kafka.cluster(flow.target);
-    const source = kafka.cluster(flow.source);
-    const now = ctx.clock.now();
-    const targetTopics = new Set(await target.listTopics(ctx.signal));
+  check: {
+    async inspect(ctx, input) {
+      const kafka = ctx.adapters.kafka;
+      const flow = kafka.flow(input.flow);
+      const target = kafka.cluster(flow.target);
+      const source = kafka.cluster(flow.source);
+      const now = ctx.clock.now();
+      const targetTopics = new Set(await target.listTopics(ctx.signal));
 
-    // Heartbeats: the replicated `<alias>.heartbeats` if MM2 mirrors one, else the target's own topic.
-    let heartbeatAt = -1;
-    for (const topic of [`${flow.sourceAlias}${flow.separator}heartbeats`, "heartbeats"]) {
-      if (!targetTopics.has(topic)) continue;
-      for (const p of await target.offsets(topic, ctx.signal)) {
-        if (p.high <= p.low) continue;
-        const from = p.high - 20n > p.low ? p.high - 20n : p.low;
-        for (const r of await target.readPartition(topic, p.partition, from, p.high, ctx.signal)) {
-          try {
-            const hb = decodeHeartbeat(r.key, r.value);
-            if (hb.sourceClusterAlias === flow.sourceAlias)
-              heartbeatAt = Math.max(heartbeatAt, hb.timestamp.getTime());
-          } catch {
-            /* not a heartbeat record */
+      // Heartbeats: the replicated `<alias>.heartbeats` if MM2 mirrors one, else the target's own topic.
+      let heartbeatAt = -1;
+      for (const topic of [`${flow.sourceAlias}${flow.separator}heartbeats`, "heartbeats"]) {
+        if (!targetTopics.has(topic)) continue;
+        for (const p of await target.offsets(topic, ctx.signal)) {
+          if (p.high <= p.low) continue;
+          const from = p.high - 20n > p.low ? p.high - 20n : p.low;
+          for (const r of await target.readPartition(topic, p.partition, from, p.high, ctx.signal)) {
+            try {
+              const hb = decodeHeartbeat(r.key, r.value);
+              if (hb.sourceClusterAlias === flow.sourceAlias)
+                heartbeatAt = Math.max(heartbeatAt, hb.timestamp.getTime());
+            } catch {
+              /* not a heartbeat record */
+            }
           }
         }
+        if (heartbeatAt >= 0) break;
       }
-      if (heartbeatAt >= 0) break;
-    }
-    const heartbeatAgeMs = heartbeatAt < 0 ? null : Math.max(0, now - heartbeatAt);
+      const heartbeatAgeMs = heartbeatAt < 0 ? null : Math.max(0, now - heartbeatAt);
 
-    let sourceReachable = true;
-    let sourceTopics: string[] = [];
-    try {
-      const probe = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
-      const re = new RegExp(`^(?:${flow.topics})$`);
-      sourceTopics = (await source.listTopics(probe)).filter((t) => re.test(t) && !isInternalTopic(t)).sort();
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      sourceReachable = false;
-    }
+      let sourceReachable = true;
+      let sourceTopics: string[] = [];
+      try {
+        const probe = AbortSignal.any([ctx.signal, AbortSignal.timeout(10_000)]);
+        const re = new RegExp(`^(?:${flow.topics})$`);
+        sourceTopics = (await source.listTopics(probe))
+          .filter((t) => re.test(t) && !isInternalTopic(t))
+          .sort();
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        sourceReachable = false;
+      }
 
-    const missing: string[] = [];
-    const partitionMismatches: string[] = [];
-    const lagByTopic: JsonObject = {};
-    const stranded: JsonObject[] = [];
-    let totalLag: number | null = sourceReachable ? 0 : null;
-    let lagBasis: string | null = null;
-    if (sourceReachable) {
-      // Where replication stands: the source connector's committed offsets when its worker answers
-      // (exact whatever the target holds: with identity naming dc2's own writes after a failover land
-      // in the same topic), else the offset syncs against the target's log end.
-      const upTo = await connectorProgress(kafka, flow, ctx.signal, ctx.logger);
-      const syncs = syncsByPartition(await readOffsetSyncs(source, flow.targetAlias, ctx.signal));
-      lagBasis = upTo
-        ? `committed offsets of ${flow.connectors!.source} on Connect worker ${flow.connect!}`
-        : `offset syncs on ${flow.source} against ${flow.target}'s log end`;
-      for (const st of sourceTopics) {
-        const tt = remoteTopic(flow, st);
-        const onTarget = targetTopics.has(tt);
-        if (!onTarget) missing.push(tt);
-        if (!onTarget && !upTo) continue;
-        const so = await source.offsets(st, ctx.signal);
-        const to = onTarget ? await target.offsets(tt, ctx.signal) : [];
-        if (onTarget && so.length !== to.length)
-          partitionMismatches.push(`${st} has ${so.length} partitions, ${tt} has ${to.length}`);
-        let lag: number | null = 0;
-        for (const p of so) {
-          let from: bigint | null;
-          if (p.high === p.low)
-            from = p.high; // nothing to replicate, with or without bookkeeping
-          else if (upTo) {
-            const committed = bigMax(upTo.get(`${st}/${p.partition}`) ?? p.low, p.low);
-            from = await confirmedEnd(
-              source,
-              target,
-              st,
-              tt,
-              p.partition,
-              syncs.get(`${st}/${p.partition}`),
-              committed,
-              p.high,
-              ctx.signal,
-            );
-          } else {
-            const targetEnd = to.find((x) => x.partition === p.partition)?.high ?? 0n;
-            const n = unreplicated(syncs.get(`${st}/${p.partition}`), p.high, targetEnd);
-            from = n === null ? null : p.high - n;
+      const missing: string[] = [];
+      const partitionMismatches: string[] = [];
+      const lagByTopic: JsonObject = {};
+      const stranded: JsonObject[] = [];
+      let totalLag: number | null = sourceReachable ? 0 : null;
+      let lagBasis: string | null = null;
+      if (sourceReachable) {
+        // Where replication stands: the source connector's committed offsets when its worker answers
+        // (exact whatever the target holds: with identity naming dc2's own writes after a failover land
+        // in the same topic), else the offset syncs against the target's log end.
+        const upTo = await connectorProgress(kafka, flow, ctx.signal, ctx.logger);
+        const syncs = syncsByPartition(await readOffsetSyncs(source, flow.targetAlias, ctx.signal));
+        lagBasis = upTo
+          ? `committed offsets of ${flow.connectors!.source} on Connect worker ${flow.connect!}`
+          : `offset syncs on ${flow.source} against ${flow.target}'s log end`;
+        for (const st of sourceTopics) {
+          const tt = remoteTopic(flow, st);
+          const onTarget = targetTopics.has(tt);
+          if (!onTarget) missing.push(tt);
+          if (!onTarget && !upTo) continue;
+          const so = await source.offsets(st, ctx.signal);
+          const to = onTarget ? await target.offsets(tt, ctx.signal) : [];
+          if (onTarget && so.length !== to.length)
+            partitionMismatches.push(`${st} has ${so.length} partitions, ${tt} has ${to.length}`);
+          let lag: number | null = 0;
+          for (const p of so) {
+            let from: bigint | null;
+            if (p.high === p.low)
+              from = p.high; // nothing to replicate, with or without bookkeeping
+            else if (upTo) {
+              const committed = bigMax(upTo.get(`${st}/${p.partition}`) ?? p.low, p.low);
+              from = await confirmedEnd(
+                source,
+                target,
+                st,
+                tt,
+                p.partition,
+                syncs.get(`${st}/${p.partition}`),
+                committed,
+                p.high,
+                ctx.signal,
+              );
+            } else {
+              const targetEnd = to.find((x) => x.partition === p.partition)?.high ?? 0n;
+              const n = unreplicated(syncs.get(`${st}/${p.partition}`), p.high, targetEnd);
+              from = n === null ? null : p.high - n;
+            }
+            if (from === null) {
+              lag = null;
+              continue;
+            }
+            const n = p.high > from ? p.high - from : 0n;
+            if (n > 0n)
+              stranded.push({
+                topic: st,
+                partition: p.partition,
+                fromOffset: Number(from),
+                toOffset: Number(p.high - 1n),
+                count: Number(n),
+              });
+            if (lag !== null) lag += Number(n);
           }
-          if (from === null) {
-            lag = null;
-            continue;
-          }
-          const n = p.high > from ? p.high - from : 0n;
-          if (n > 0n)
-            stranded.push({
-              topic: st,
-              partition: p.partition,
-              fromOffset: Number(from),
-              toOffset: Number(p.high - 1n),
-              count: Number(n),
-            });
-          if (lag !== null) lag += Number(n);
+          lagByTopic[st] = lag;
+          if (lag === null) totalLag = null;
+          else if (totalLag !== null) totalLag += lag;
         }
-        lagByTopic[st] = lag;
-        if (lag === null) totalLag = null;
-        else if (totalLag !== null) totalLag += lag;
       }
-    }
 
-    const outputs: JsonObject = {
-      flow: flow.name,
-      sourceReachable,
-      heartbeatAgeMs,
-      topics: sourceTopics.length,
-      missingTopics: missing,
-      partitionMismatches,
-      lag: lagByTopic,
-      totalLag,
-      lagBasis,
-      // Records on the source beyond what was replicated (after a failover: acknowledged on the
-      // source but never replicated, what a truncate-and-restore would lose), per partition.
-      stranded,
-      strandedCount: totalLag,
-    };
-    const problems: string[] = [];
-    if (input.maxHeartbeatAge !== undefined) {
-      const limit = parseDurationMs(input.maxHeartbeatAge);
-      if (heartbeatAgeMs === null) problems.push(`no heartbeats from ${flow.sourceAlias} on ${flow.target}`);
-      else if (heartbeatAgeMs > limit)
-        problems.push(
-          `newest heartbeat is ${(heartbeatAgeMs / 1000).toFixed(1)} s old (limit ${input.maxHeartbeatAge})`,
+      const outputs: JsonObject = {
+        flow: flow.name,
+        sourceReachable,
+        heartbeatAgeMs,
+        topics: sourceTopics.length,
+        missingTopics: missing,
+        partitionMismatches,
+        lag: lagByTopic,
+        totalLag,
+        lagBasis,
+        // Records on the source beyond what was replicated (after a failover: acknowledged on the
+        // source but never replicated, what a truncate-and-restore would lose), per partition.
+        stranded,
+        strandedCount: totalLag,
+      };
+      const problems: string[] = [];
+      if (input.maxHeartbeatAge !== undefined) {
+        const limit = parseDurationMs(input.maxHeartbeatAge);
+        if (heartbeatAgeMs === null)
+          problems.push(`no heartbeats from ${flow.sourceAlias} on ${flow.target}`);
+        else if (heartbeatAgeMs > limit)
+          problems.push(
+            `newest heartbeat is ${(heartbeatAgeMs / 1000).toFixed(1)} s old (limit ${input.maxHeartbeatAge})`,
+          );
+      }
+      if (input.requireTopics && missing.length > 0)
+        problems.push(`missing on ${flow.target}: ${missing.join(", ")}`);
+      if (input.requireTopics && partitionMismatches.length > 0)
+        problems.push(partitionMismatches.join("; "));
+      const lagging = input.maxLag !== undefined && totalLag !== null && totalLag > input.maxLag;
+      if (lagging) problems.push(`${totalLag} messages not replicated (limit ${input.maxLag})`);
+      if (problems.length > 0) {
+        throw new SwitchoverError(
+          ErrorCode.AssertionFailed,
+          `replication ${flow.name} unhealthy: ${problems.join("; ")}`,
+          // Lag alone is "not yet": a step's retry policy may wait for replication to catch up.
+          { details: outputs, retryable: lagging && problems.length === 1 },
         );
-    }
-    if (input.requireTopics && missing.length > 0)
-      problems.push(`missing on ${flow.target}: ${missing.join(", ")}`);
-    if (input.requireTopics && partitionMismatches.length > 0) problems.push(partitionMismatches.join("; "));
-    const lagging = input.maxLag !== undefined && totalLag !== null && totalLag > input.maxLag;
-    if (lagging) problems.push(`${totalLag} messages not replicated (limit ${input.maxLag})`);
-    if (problems.length > 0) {
-      throw new SwitchoverError(
-        ErrorCode.AssertionFailed,
-        `replication ${flow.name} unhealthy: ${problems.join("; ")}`,
-        // Lag alone is "not yet": a step's retry policy may wait for replication to catch up.
-        { details: outputs, retryable: lagging && problems.length === 1 },
-      );
-    }
-    return { changes: [], outputs };
+      }
+      return outputs;
+    },
   },
-  async apply() {
-    return null;
-  },
-  async verify() {},
-  revert: () => undefined,
 });

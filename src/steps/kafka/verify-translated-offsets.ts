@@ -4,7 +4,6 @@
 import { z } from "zod";
 import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { defineStep } from "../step-adapters.js";
-import type { StepPlan } from "../../engine/step-contract.js";
 import { replicationFlowRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { failOnProblems, refuseLiveGroups, translate, translationOutputs } from "./translated-offsets.js";
@@ -31,30 +30,27 @@ export const verifyTranslatedOffsetsStep = defineStep<Input, "kafka">({
   targets: { flow: "replication flow" },
   input: inputSchema,
   evaluate: evaluateTranslatedOffsets,
-  async plan(ctx, input): Promise<StepPlan> {
-    const t = await translate(
-      ctx.adapters.kafka,
-      input.flow,
-      input.groups,
-      parseDurationMs(input.maxCheckpointAge),
-      ctx.signal,
-      ctx.logger,
-      ctx.clock.now(),
-    );
-    failOnProblems(t);
-    if (input.targetIdle) {
-      const target = ctx.adapters.kafka.cluster(ctx.adapters.kafka.flow(input.flow).target);
-      await refuseLiveGroups(
-        target,
-        t.groups.map((g) => g.group),
+  check: {
+    async inspect(ctx, input) {
+      const t = await translate(
+        ctx.adapters.kafka,
+        input.flow,
+        input.groups,
+        parseDurationMs(input.maxCheckpointAge),
         ctx.signal,
+        ctx.logger,
+        ctx.clock.now(),
       );
-    }
-    return { changes: [], outputs: translationOutputs(t) };
+      failOnProblems(t);
+      if (input.targetIdle) {
+        const target = ctx.adapters.kafka.cluster(ctx.adapters.kafka.flow(input.flow).target);
+        await refuseLiveGroups(
+          target,
+          t.groups.map((g) => g.group),
+          ctx.signal,
+        );
+      }
+      return translationOutputs(t);
+    },
   },
-  async apply() {
-    return null;
-  },
-  async verify() {},
-  revert: () => undefined,
 });

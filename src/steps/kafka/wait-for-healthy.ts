@@ -6,7 +6,6 @@ import { isDuration, parseDurationMs } from "../../engine/duration.js";
 import { ErrorCode, SwitchoverError } from "../../engine/errors.js";
 import type { JsonObject } from "../../engine/json.js";
 import { defineStep } from "../step-adapters.js";
-import type { StepPlan } from "../../engine/step-contract.js";
 import { clusterRef } from "../../engine/target-ref.js";
 import type { TargetCatalog } from "../../engine/target-catalog.js";
 import { assessHealth, healthy } from "./partition-health.js";
@@ -38,34 +37,35 @@ export const waitForHealthyStep = defineStep<Input, "kafka">({
   targets: { cluster: "cluster" },
   input: inputSchema,
   evaluate: evaluateClusterTopics,
-  async plan(ctx, input): Promise<StepPlan> {
-    const h = await assessHealth(ctx.adapters.kafka.cluster(input.cluster), input.topics, ctx.signal);
-    return { changes: [], outputs: outputsOf(h) };
-  },
-  async apply(ctx, _plan, input) {
-    const client = ctx.adapters.kafka.cluster(input.cluster);
-    const deadline = ctx.clock.now() + parseDurationMs(input.within);
-    for (;;) {
-      const h = await assessHealth(client, input.topics, ctx.signal);
-      if (healthy(h)) return null;
-      if (ctx.clock.now() >= deadline) {
-        throw new SwitchoverError(
-          ErrorCode.Timeout,
-          `cluster ${input.cluster} not healthy within ${input.within}: ${h.offline.length} offline, ${h.underMinIsr.length} under min-ISR (${[...h.offline, ...h.underMinIsr].slice(0, 5).join("; ")})`,
-          { details: outputsOf(h) },
-        );
+  check: {
+    async inspect(ctx, input) {
+      const h = await assessHealth(ctx.adapters.kafka.cluster(input.cluster), input.topics, ctx.signal);
+      return outputsOf(h);
+    },
+    async waitUntil(ctx, input) {
+      const client = ctx.adapters.kafka.cluster(input.cluster);
+      const deadline = ctx.clock.now() + parseDurationMs(input.within);
+      for (;;) {
+        const h = await assessHealth(client, input.topics, ctx.signal);
+        if (healthy(h)) return;
+        if (ctx.clock.now() >= deadline) {
+          throw new SwitchoverError(
+            ErrorCode.Timeout,
+            `cluster ${input.cluster} not healthy within ${input.within}: ${h.offline.length} offline, ${h.underMinIsr.length} under min-ISR (${[...h.offline, ...h.underMinIsr].slice(0, 5).join("; ")})`,
+            { details: outputsOf(h) },
+          );
+        }
+        ctx.logger.info(outputsOf(h), "waiting for healthy partitions");
+        await ctx.clock.sleep(parseDurationMs(input.interval), ctx.signal);
       }
-      ctx.logger.info(outputsOf(h), "waiting for healthy partitions");
-      await ctx.clock.sleep(parseDurationMs(input.interval), ctx.signal);
-    }
+    },
+    async confirm(ctx, input) {
+      const h = await assessHealth(ctx.adapters.kafka.cluster(input.cluster), input.topics, ctx.signal);
+      if (!healthy(h))
+        throw new SwitchoverError(ErrorCode.VerifyFailed, `cluster ${input.cluster} unhealthy again`, {
+          details: outputsOf(h),
+        });
+      return outputsOf(h);
+    },
   },
-  async verify(ctx, input) {
-    const h = await assessHealth(ctx.adapters.kafka.cluster(input.cluster), input.topics, ctx.signal);
-    if (!healthy(h))
-      throw new SwitchoverError(ErrorCode.VerifyFailed, `cluster ${input.cluster} unhealthy again`, {
-        details: outputsOf(h),
-      });
-    return outputsOf(h);
-  },
-  revert: () => undefined,
 });

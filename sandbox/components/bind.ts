@@ -15,16 +15,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { queryAuthoritative } from "../../src/adapters/dns/query.js";
 import { logFile, pidFile } from "../lib/paths.js";
-import {
-  isAlive,
-  readPid,
-  rssBytes,
-  spawnDetached,
-  tail,
-  tcpPortInUse,
-  udpPortInUse,
-  waitFor,
-} from "../lib/process.js";
+import { isAlive, readPid, requirePortFree, rssBytes, spawnDetached, tail, waitFor } from "../lib/process.js";
 import { HOST, dns, kafkaNodes } from "../topology.js";
 import { SandboxError } from "./types.js";
 import type { Component, ComponentStatus, SandboxPaths } from "./types.js";
@@ -321,13 +312,7 @@ async function startLocked(paths: SandboxPaths, opts: { timeoutMs: number }): Pr
   if (pid === undefined) {
     const named = requireBinary("named");
     // Checked before writing anything, so a conflict leaves nothing half-made.
-    if ((await tcpPortInUse(dns.port)) || (await udpPortInUse(dns.port))) {
-      throw new SandboxError(
-        dns.id,
-        `port ${dns.port} on ${HOST} is already in use by another process`,
-        `stop what holds it (ss -lntup 'sport = :${dns.port}' shows it), then retry`,
-      );
-    }
+    await requirePortFree(dns.id, dns.port, { udp: true });
     mkdirSync(files.dir, { recursive: true });
     ensureKey(files);
     writeFileSync(files.conf, namedConf(files));

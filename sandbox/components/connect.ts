@@ -10,11 +10,11 @@ import { logFile, pidFile } from "../lib/paths.js";
 import {
   isAlive,
   readPid,
+  requirePortFree,
   rssBytes,
   spawnDetached,
   stopProcess,
   tail,
-  tcpPortInUse,
   waitFor,
 } from "../lib/process.js";
 import { connectWorker, HOST, mm2Flows, reverseConnectWorker } from "../topology.js";
@@ -237,13 +237,7 @@ export function connectWorkerComponent(w: ConnectWorker): Component {
       const deadline = Date.now() + timeoutMs;
       const wasRunning = isAlive(readPid(pids));
       if (!wasRunning) {
-        if (await tcpPortInUse(w.restPort)) {
-          throw new SandboxError(
-            w.id,
-            `port ${w.restPort} is already in use by another process`,
-            `free port ${w.restPort} or stop what holds it`,
-          );
-        }
+        await requirePortFree(w.id, w.restPort);
         const classpath = ensureKafkaJars(paths);
         const log4j = log4jConfig(paths);
         const shared = join(paths.state, "connect");

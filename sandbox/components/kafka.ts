@@ -12,12 +12,12 @@ import {
   isAlive,
   killProcess,
   readPid,
+  requirePortFree,
   rssBytes,
   spawnDetached,
   stopProcess,
   tail,
   tcpAnswers,
-  tcpPortInUse,
   waitFor,
 } from "../lib/process.js";
 import { HOST, kafkaNodes, secureKafkaNode } from "../topology.js";
@@ -235,13 +235,7 @@ export function kafkaNodeComponent(node: KafkaNode): Component {
       const log = logFile(paths, node.id);
       if (!isAlive(readPid(pids))) {
         for (const port of ports) {
-          if (await tcpPortInUse(port)) {
-            throw new SandboxError(
-              node.id,
-              `port ${port} is already in use by another process`,
-              `free port ${port} (ss -ltnp 'sport = :${port}') or stop what holds it`,
-            );
-          }
+          await requirePortFree(node.id, port);
         }
         const { classpath, properties, log4j } = await prepare(paths, node);
         writeFileSync(log, `--- starting ${node.id} at ${new Date().toISOString()}\n`, { flag: "a" });

@@ -9,11 +9,11 @@ import { logFile, pidFile } from "../lib/paths.js";
 import {
   isAlive,
   readPid,
+  requirePortFree,
   rssBytes,
   spawnDetached,
   stopProcess,
   tail,
-  tcpPortInUse,
   waitFor,
 } from "../lib/process.js";
 import { HOST, redisHa } from "../topology.js";
@@ -29,12 +29,6 @@ const [primary] = redisHa.nodes as [Node, Node];
 function requireBinary(id: string, binary: string, pkg: string): void {
   if (spawnSync(binary, ["--version"]).error) {
     throw new SandboxError(id, `${binary} is not installed`, `apt-get install ${pkg}`);
-  }
-}
-
-async function requirePortFree(id: string, port: number): Promise<void> {
-  if (await tcpPortInUse(port)) {
-    throw new SandboxError(id, `port ${port} is already in use by another process`, `free port ${port}`);
   }
 }
 

@@ -8,11 +8,11 @@ import { logFile, pidFile } from "../lib/paths.js";
 import {
   isAlive,
   readPid,
+  requirePortFree,
   rssBytes,
   spawnDetached,
   stopProcess,
   tail,
-  tcpPortInUse,
   waitFor,
 } from "../lib/process.js";
 import { HOST, redis } from "../topology.js";
@@ -78,13 +78,7 @@ export const redisComponent: Component = {
       if (spawnSync("redis-server", ["--version"]).error) {
         throw new SandboxError(redis.id, "redis-server is not installed", "apt-get install redis-server");
       }
-      if (await tcpPortInUse(redis.port)) {
-        throw new SandboxError(
-          redis.id,
-          `port ${redis.port} is already in use by another process`,
-          `free port ${redis.port} or stop what holds it`,
-        );
-      }
+      await requirePortFree(redis.id, redis.port);
       const dir = join(paths.state, "redis");
       mkdirSync(dir, { recursive: true });
       spawnDetached({

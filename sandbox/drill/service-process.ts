@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { configSchema } from "../../src/config/schema.js";
 import { configFile, repoRoot, sandboxPaths } from "../lib/paths.js";
+import { portTakenMessage, tail, tcpPortInUse } from "../lib/process.js";
 import { SwitchoverApi } from "./api-client.js";
 
 export interface RunningService {
@@ -74,6 +75,12 @@ export async function startService(
   port: number,
   opts: ServiceOptions = {},
 ): Promise<RunningService> {
+  // Something else on the port would answer /readyz in its place (an old service: the wrong queue).
+  if (await tcpPortInUse(port)) {
+    throw new Error(
+      `${portTakenMessage(port)}; switchover needs it here (the demo takes another with DEMO_PORT=<port>)`,
+    );
+  }
   const token = randomBytes(24).toString("hex");
   const approverToken = randomBytes(24).toString("hex");
   const configFile = writeDrillConfig(dir, token, approverToken, opts.runbooksDir, opts.service);
@@ -100,7 +107,11 @@ export async function startService(
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (exited) throw new Error(`switchover exited during start-up; see ${logFile}`);
+    if (exited) {
+      throw new Error(
+        `switchover exited during start-up: ${tail(logFile, 1).slice(0, 300)} (log ${logFile})`,
+      );
+    }
     const ok = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) })
       .then((r) => r.ok)
       .catch(() => false);

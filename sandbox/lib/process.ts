@@ -1,10 +1,20 @@
 // Detached child processes the sandbox owns: started with a pid file and a log, found again by
 // later CLI invocations, stopped with SIGTERM then SIGKILL.
 import { spawn } from "node:child_process";
-import { existsSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import {
+  existsSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+} from "node:fs";
 import { createServer, connect } from "node:net";
 import { createSocket } from "node:dgram";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SandboxError } from "../components/types.js";
 
 export function readPid(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
@@ -110,6 +120,81 @@ export async function tcpPortInUse(port: number, host = "127.0.0.1"): Promise<bo
     server.once("error", () => resolve(true));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(false)));
   });
+}
+
+/** Socket inodes listening on a local TCP port (or bound to a UDP one), from /proc/net (Linux). */
+function socketInodes(port: number): Set<string> {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const out = new Set<string>();
+  for (const table of ["tcp", "tcp6", "udp", "udp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/net/${table}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT; st 0A is LISTEN (UDP has no listen state: any bound socket).
+      if (f.length < 10 || !f[1]!.endsWith(`:${hex}`)) continue;
+      if (table.startsWith("tcp") && f[3] !== "0A") continue;
+      out.add(f[9]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * Who holds a local port, as a person needs it to free the port: "pid 1234 (redis-server
+ * 127.0.0.1:16379)". Undefined when it cannot be seen (another user's process, not Linux).
+ */
+export function portHolder(port: number): string | undefined {
+  const inodes = socketInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (!m || !inodes.has(m[1]!)) continue;
+      let cmd = "";
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+      } catch {
+        /* gone meanwhile */
+      }
+      return `pid ${pid}${cmd ? ` (${cmd.length > 100 ? `${cmd.slice(0, 97)}...` : cmd})` : ""}`;
+    }
+  }
+  return undefined;
+}
+
+/** "port 16379 is already in use by pid 1234 (redis-server …)", or "by another process" when unseen. */
+export function portTakenMessage(port: number): string {
+  return `port ${port} on 127.0.0.1 is already in use by ${portHolder(port) ?? "another process"}`;
+}
+
+/** Refuses to start a component on a port something else holds, naming what holds it. */
+export async function requirePortFree(id: string, port: number, opts: { udp?: boolean } = {}): Promise<void> {
+  if (!(await tcpPortInUse(port)) && !(opts.udp && (await udpPortInUse(port)))) return;
+  const holder = portHolder(port);
+  throw new SandboxError(
+    id,
+    portTakenMessage(port),
+    holder
+      ? `stop it (kill ${holder.split(" ")[1]}) or free port ${port}`
+      : `find it with \`ss -ltnup 'sport = :${port}'\` and stop it, or free port ${port}`,
+  );
 }
 
 export async function udpPortInUse(port: number, host = "127.0.0.1"): Promise<boolean> {

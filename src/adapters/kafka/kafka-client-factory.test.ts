@@ -59,7 +59,7 @@ describe("kafka client options from config", () => {
     }
     expect(err).toBeInstanceOf(SwitchoverError);
     expect(err).toMatchObject({
-      code: ErrorCode.Validation,
+      code: ErrorCode.Configuration,
       message: "cluster prod: SASL password: secret environment variable SO_TEST_UNSET_VAR is not set",
     });
   });

@@ -53,7 +53,7 @@ function sasl(cluster: string, config: ClusterConfig["sasl"]): SASLOptions | und
     password = resolveSecret(config.password).reveal();
   } catch (err) {
     if (!(err instanceof SecretResolutionError)) throw err;
-    throw new SwitchoverError(ErrorCode.Validation, `cluster ${cluster}: SASL password: ${err.message}`, {
+    throw new SwitchoverError(ErrorCode.Configuration, `cluster ${cluster}: SASL password: ${err.message}`, {
       details: { cluster },
     });
   }

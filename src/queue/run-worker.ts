@@ -18,7 +18,7 @@ import type { RunRecord } from "../engine/run-record.js";
 import { isTerminalRun } from "../engine/states.js";
 import { logRedisErrors } from "./redis-connection.js";
 import type { RedisConnectionOptions } from "./redis-connection.js";
-import type { RunLeases } from "./run-lease.js";
+import type { Lease, RunLeases } from "./run-lease.js";
 import type { RunMeta, RunMetaStore } from "./run-meta.js";
 import { RUN_JOB, SCHEDULE_JOB } from "./run-queue.js";
 import type { RunJobData, ScheduleJobData } from "./run-queue.js";
@@ -58,6 +58,15 @@ export interface RunWorkerDeps {
 type Outcome = { state: string } | { skipped: string };
 
 const RELEASE_PARK = Symbol("park");
+
+/** A run job this worker holds the lease of. */
+interface Driving {
+  job: Job;
+  token: string | undefined;
+  runId: string;
+  lease: Lease;
+  log: Logger;
+}
 
 export class RunWorker {
   readonly id = `w-${randomUUID().slice(0, 8)}`;
@@ -112,91 +121,102 @@ export class RunWorker {
     }
     let parked = false;
     try {
-      const run = await this.deps.engine.get(runId);
-      if (!run) return { skipped: "run not found" };
-      if (isTerminalRun(run.state)) {
-        // A job delivered again for a finished run (e.g. its completion was lost in a Redis
-        // failover): whatever it still holds goes back; it takes nothing.
-        await this.deps.locks.settle(run);
-        return { state: run.state };
-      }
-      if (run.state === "waiting_approval") return { state: run.state };
-      // Fencing: the run may act only while it still holds its targets. Re-taking them here
-      // grants this worker a new fence; an earlier worker of the run can no longer save it.
-      const claim = await this.deps.locks.claimForDriving(run);
-      if (claim.outcome === "finished") return { state: claim.run.state };
-      if (claim.outcome === "held") {
-        log.error({ holder: claim.holder }, "run lost its target lock; cancelling it");
-        const cancelled = await this.deps.engine.cancel(runId, {
-          by: "switchover",
-          reason: `target ${claim.holder.target} is held by run ${claim.holder.runId}`,
-        });
-        return { state: cancelled.state };
-      }
-      const lockClaims = claim.claims;
-      const meta = await this.deps.meta.get(runId);
-      const fence: RunFence = {
-        signal: lease.signal,
-        check: () => lease.check(),
-        confirm: () => lease.confirm(lockClaims),
-        claims: () => [lease.claim, ...lockClaims],
-      };
-      const started = Date.now();
-      let unpark: () => void = () => undefined;
-      const park = new Promise<typeof RELEASE_PARK>((resolve) => {
-        unpark = () => resolve(RELEASE_PARK);
-        this.parkers.add(unpark);
-      });
-      // A cancel made through another process is noticed by the engine itself (it polls the record).
-      const result = await Promise.race([this.deps.engine.execute(runId, fence), park]).finally(() =>
-        this.parkers.delete(unpark),
-      );
-      if (result === RELEASE_PARK) {
-        parked = true;
-        log.warn({}, "shutting down: parking the run; another worker resumes it");
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      this.observe(result, started);
-      if (isTerminalRun(result.state)) {
-        await this.deps.locks.settle(result);
-        await this.deps
-          .onRunSettled?.(result, meta)
-          .catch((err: unknown) =>
-            log.warn({ err: err instanceof Error ? err.message : String(err) }, "after-run hook failed"),
-          );
-      }
-      log.info({ state: result.state }, "run driven");
-      return { state: result.state };
+      return await this.drive({ job, token, runId, lease, log }, () => (parked = true));
     } catch (err) {
-      if (err instanceof WaitingError || err instanceof DelayedError) throw err;
-      if (err instanceof RunFenceLost) {
-        // This worker stalled past its lease: another worker drives the run (or will, once the
-        // lease expires). Nothing more was recorded here; look again later in case nobody does.
-        log.warn({ err: err.message }, "lost the run's lease; stopped driving it");
-        await job
-          .moveToDelayed(Date.now() + 1_000, token)
-          .catch((e: unknown) =>
-            log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not delay the job"),
-          );
-        throw new DelayedError();
-      }
-      if (err instanceof RunVersionConflict) {
-        // Someone else saved the run first; BullMQ retries the job (it is not unrecoverable) and
-        // the engine resumes from whatever state that writer left.
-        log.warn({ err: err.message }, "run changed under the worker; retrying the job");
-        throw err;
-      }
-      if (err instanceof SwitchoverError && !err.retryable) {
-        log.error({ code: err.code, err: err.message }, "run cannot be driven");
-        throw new UnrecoverableError(`${err.code}: ${err.message}`);
-      }
-      throw err;
+      throw await this.failure(err, job, token, log);
     } finally {
       // A parked run's lease is left to expire: this process may still be inside a step until it exits.
       if (parked) lease.abandon();
       else await lease.release();
     }
+  }
+
+  /** Drives a run whose lease this worker holds: re-takes its locks, executes, settles or parks. */
+  private async drive(d: Driving, onPark: () => void): Promise<Outcome> {
+    const { job, token, runId, lease, log } = d;
+    const run = await this.deps.engine.get(runId);
+    if (!run) return { skipped: "run not found" };
+    if (isTerminalRun(run.state)) {
+      // A job delivered again for a finished run (e.g. its completion was lost in a Redis
+      // failover): whatever it still holds goes back; it takes nothing.
+      await this.deps.locks.settle(run);
+      return { state: run.state };
+    }
+    if (run.state === "waiting_approval") return { state: run.state };
+    // Fencing: the run may act only while it still holds its targets. Re-taking them here
+    // grants this worker a new fence; an earlier worker of the run can no longer save it.
+    const claim = await this.deps.locks.claimForDriving(run);
+    if (claim.outcome === "finished") return { state: claim.run.state };
+    if (claim.outcome === "held") {
+      log.error({ holder: claim.holder }, "run lost its target lock; cancelling it");
+      const cancelled = await this.deps.engine.cancel(runId, {
+        by: "switchover",
+        reason: `target ${claim.holder.target} is held by run ${claim.holder.runId}`,
+      });
+      return { state: cancelled.state };
+    }
+    const lockClaims = claim.claims;
+    const meta = await this.deps.meta.get(runId);
+    const fence: RunFence = {
+      signal: lease.signal,
+      check: () => lease.check(),
+      confirm: () => lease.confirm(lockClaims),
+      claims: () => [lease.claim, ...lockClaims],
+    };
+    const started = Date.now();
+    let unpark: () => void = () => undefined;
+    const park = new Promise<typeof RELEASE_PARK>((resolve) => {
+      unpark = () => resolve(RELEASE_PARK);
+      this.parkers.add(unpark);
+    });
+    // A cancel made through another process is noticed by the engine itself (it polls the record).
+    const result = await Promise.race([this.deps.engine.execute(runId, fence), park]).finally(() =>
+      this.parkers.delete(unpark),
+    );
+    if (result === RELEASE_PARK) {
+      onPark();
+      log.warn({}, "shutting down: parking the run; another worker resumes it");
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    this.observe(result, started);
+    if (isTerminalRun(result.state)) {
+      await this.deps.locks.settle(result);
+      await this.deps
+        .onRunSettled?.(result, meta)
+        .catch((err: unknown) =>
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, "after-run hook failed"),
+        );
+    }
+    log.info({ state: result.state }, "run driven");
+    return { state: result.state };
+  }
+
+  /** What a failed drive becomes for BullMQ: delayed (lease lost), retried, or unrecoverable. */
+  private async failure(err: unknown, job: Job, token: string | undefined, log: Logger): Promise<unknown> {
+    if (err instanceof WaitingError || err instanceof DelayedError) return err;
+    if (err instanceof RunFenceLost) {
+      // This worker stalled past its lease: another worker drives the run (or will, once the
+      // lease expires). Nothing more was recorded here; look again later in case nobody does.
+      log.warn({ err: err.message }, "lost the run's lease; stopped driving it");
+      await job
+        .moveToDelayed(Date.now() + 1_000, token)
+        .catch((e: unknown) =>
+          log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not delay the job"),
+        );
+      return new DelayedError();
+    }
+    if (err instanceof RunVersionConflict) {
+      // Someone else saved the run first; BullMQ retries the job (it is not unrecoverable) and
+      // the engine resumes from whatever state that writer left.
+      log.warn({ err: err.message }, "run changed under the worker; retrying the job");
+      return err;
+    }
+    if (err instanceof SwitchoverError && !err.retryable) {
+      log.error({ code: err.code, err: err.message }, "run cannot be driven");
+      return new UnrecoverableError(`${err.code}: ${err.message}`);
+    }
+    return err;
   }
 
   private observe(run: RunRecord, since: number): void {

@@ -129,7 +129,7 @@ describe("sandbox bad input", () => {
       expect(r.code).not.toBe(0);
       expect(oneLine(r.stderr)).toMatch(
         new RegExp(
-          `^sandbox: redis: port ${redis.port} is already in use by another process — fix: free port ${redis.port}`,
+          `^sandbox: redis: port ${redis.port} on 127\\.0\\.0\\.1 is already in use by pid ${process.pid} \\(.*node.*\\) — fix: stop it \\(kill ${process.pid}\\) or free port ${redis.port}`,
         ),
       );
       const status = JSON.parse((await cli(["status"])).stdout) as {

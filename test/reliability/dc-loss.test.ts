@@ -78,7 +78,7 @@ async function primaryInDc1(): Promise<void> {
     async () => {
       const c = new Redis({ host: HOST, port: dc2.port, lazyConnect: true });
       try {
-        const info = (await c.info("replication"));
+        const info = await c.info("replication");
         return /role:slave/.test(info) &&
           new RegExp(`master_port:${dc1.port}\\b`).test(info) &&
           /master_link_status:up/.test(info)

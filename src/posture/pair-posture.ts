@@ -123,46 +123,6 @@ async function newestHeartbeat(
   return at < 0 ? null : at;
 }
 
-/** Application groups with offsets committed on topics of the flow: group → topic → partition → offset. */
-async function committedGroups(source: PairSideReads, topics: RegExp, signal?: AbortSignal) {
-  const out = new Map<string, Map<string, Map<number, bigint>>>();
-  for (const g of await source.listGroups(signal)) {
-    if (INFRA_GROUP.test(g)) continue;
-    const offsets = await source.groupOffsets(g, undefined, signal);
-    const relevant = new Map([...offsets].filter(([t]) => topics.test(t) && !isInternalTopic(t)));
-    if (relevant.size > 0) out.set(g, relevant);
-  }
-  return out;
-}
-
-/** The flow's checkpoints on the target per group: newest emission and upstream offsets by source topic. */
-async function checkpointsByGroup(target: PairSideReads, flow: Flow, signal?: AbortSignal) {
-  const out = new Map<string, { newest: number; upstream: Map<string, bigint> }>();
-  for (const c of await readCheckpoints(target, flow.sourceAlias, signal)) {
-    const entry = out.get(c.group) ?? { newest: 0, upstream: new Map<string, bigint>() };
-    entry.newest = Math.max(entry.newest, c.emittedAt);
-    const srcTopic =
-      flow.naming === "prefixed" ? c.topic.slice(flow.sourceAlias.length + flow.separator.length) : c.topic;
-    entry.upstream.set(`${srcTopic}/${c.partition}`, c.upstreamOffset);
-    out.set(c.group, entry);
-  }
-  return out;
-}
-
-/** State and configuration of each connector the flow names (none without a Connect worker). */
-async function connectorStates(connect: ConnectClient | undefined, flow: Flow, signal?: AbortSignal) {
-  if (!connect || !flow.connectors) return [];
-  const roles = Object.entries(flow.connectors).filter((e): e is [string, string] => e[1] !== undefined);
-  return Promise.all(
-    roles.map(async ([role, name]) => ({
-      name,
-      role,
-      state: (await connect.status(name, signal))?.state ?? null,
-      config: await connect.configOf(name, signal),
-    })),
-  );
-}
-
 export async function readPairFacts(
   flow: Flow,
   source: PairSideReads,
@@ -191,10 +151,45 @@ export async function readPairFacts(
       targetAll.ok ? side(() => topicFacts(target, mirroredNames, signal)) : Promise.resolve(targetAll),
       side(() => aclBindings(source, mapSourceResource, signal)),
       side(() => aclBindings(target, (r) => r.resourceName, signal)),
-      side(() => committedGroups(source, re, signal)),
-      side(() => checkpointsByGroup(target, flow, signal)),
+      side(async () => {
+        const out = new Map<string, Map<string, Map<number, bigint>>>();
+        for (const g of await source.listGroups(signal)) {
+          if (INFRA_GROUP.test(g)) continue;
+          const offsets = await source.groupOffsets(g, undefined, signal);
+          const relevant = new Map([...offsets].filter(([t]) => re.test(t) && !isInternalTopic(t)));
+          if (relevant.size > 0) out.set(g, relevant);
+        }
+        return out;
+      }),
+      side(async () => {
+        const out = new Map<string, { newest: number; upstream: Map<string, bigint> }>();
+        for (const c of await readCheckpoints(target, flow.sourceAlias, signal)) {
+          const entry = out.get(c.group) ?? { newest: 0, upstream: new Map<string, bigint>() };
+          entry.newest = Math.max(entry.newest, c.emittedAt);
+          const srcTopic =
+            flow.naming === "prefixed"
+              ? c.topic.slice(flow.sourceAlias.length + flow.separator.length)
+              : c.topic;
+          entry.upstream.set(`${srcTopic}/${c.partition}`, c.upstreamOffset);
+          out.set(c.group, entry);
+        }
+        return out;
+      }),
       side(() => newestHeartbeat(target, flow, signal)),
-      side(() => connectorStates(connect, flow, signal)),
+      side(async () => {
+        if (!connect || !flow.connectors) return [];
+        const roles = Object.entries(flow.connectors).filter(
+          (e): e is [string, string] => e[1] !== undefined,
+        );
+        return Promise.all(
+          roles.map(async ([role, name]) => ({
+            name,
+            role,
+            state: (await connect.status(name, signal))?.state ?? null,
+            config: await connect.configOf(name, signal),
+          })),
+        );
+      }),
     ]);
   return {
     flow,

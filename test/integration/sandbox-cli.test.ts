@@ -112,7 +112,12 @@ describe("sandbox bad input", () => {
       SWITCHOVER_MAVEN_FLAGS: `-o -Dmaven.repo.local=${join(state, "empty-m2")}`,
     });
     expect(r.code).not.toBe(0);
-    const line = oneLine(r.stderr);
+    // The fetch announces itself (it may take a minute), then fails in one line.
+    const [announced, ...rest] = r.stderr.trim().split("\n");
+    expect(announced).toMatch(
+      /^fetching the Kafka 4\.3\.0 jars from Maven Central into .+ \(once; log .+maven\.log\)$/,
+    );
+    const line = oneLine(rest.join("\n"));
     expect(line).toMatch(
       /^sandbox: maven: could not fetch Kafka 4\.3\.0 jars: .+ — log: .+maven\.log — fix: check access to Maven Central/,
     );

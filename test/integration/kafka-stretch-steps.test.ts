@@ -22,18 +22,35 @@ const minIsrTopic = unique("kafka-steps-minisr-");
 const moveTopic = unique("kafka-steps-move-");
 let dc1Stopped = false;
 
+/**
+ * describeConfigs through the test's own admin, which may still hold a connection to a dc1 broker
+ * just stopped (seen in CI: ECONNREFUSED at once, no retry): reconnect, so metadata lists the
+ * brokers that are left, and ask again.
+ */
+async function describeConfigs(
+  resources: Parameters<Admin["describeConfigs"]>[0]["resources"],
+): ReturnType<Admin["describeConfigs"]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.describeConfigs({ resources, includeSynonyms: false });
+    } catch (err) {
+      if (attempt >= 10 || !/ECONNREFUSED|Connection error|not connected/i.test(String(err))) throw err;
+      await admin.disconnect().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await admin.connect();
+    }
+  }
+}
+
 /** Every dynamic override of a topic exactly as the broker describes it (the byte-for-byte view). */
 async function overrides(topic: string): Promise<string> {
-  const res = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
+  const res = await describeConfigs([{ type: 2, name: topic }]);
   const entries = res.resources[0]!.configEntries.filter((e) => Number(e.configSource) === 1);
   return JSON.stringify(entries.map((e) => [e.configName, e.configValue]).sort());
 }
 
 async function minIsr(topic: string): Promise<string | undefined> {
-  const res = await admin.describeConfigs({
-    resources: [{ type: 2, name: topic, configNames: ["min.insync.replicas"] }],
-    includeSynonyms: false,
-  });
+  const res = await describeConfigs([{ type: 2, name: topic, configNames: ["min.insync.replicas"] }]);
   return res.resources[0]!.configEntries[0]?.configValue ?? undefined;
 }
 
